@@ -1,0 +1,1 @@
+"""Collections analyzer service (SQS worker)."""

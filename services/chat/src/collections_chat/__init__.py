@@ -1,0 +1,1 @@
+"""Collections chat service (HTTP, internal)."""

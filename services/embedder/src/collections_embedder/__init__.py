@@ -1,0 +1,1 @@
+"""Collections embedder service (SQS worker)."""

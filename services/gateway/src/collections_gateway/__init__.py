@@ -1,0 +1,1 @@
+"""Collections gateway service (HTTP, public)."""

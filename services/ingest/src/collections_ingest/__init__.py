@@ -1,0 +1,1 @@
+"""Collections ingest service (SQS worker)."""

@@ -1,0 +1,1 @@
+"""Collections search service (HTTP, internal)."""

@@ -1,0 +1,92 @@
+"""aioboto3 clients with one place to point them at an emulator.
+
+``AWS_ENDPOINT_URL`` (moto's server locally, LocalStack under compose) overrides every service's
+endpoint; unset, the SDK talks to real AWS with its normal credential chain.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Any
+
+import aioboto3
+from botocore.config import Config
+
+from collections_shared.health import HealthCheck
+
+
+class AwsClients:
+    """Creates aiobotocore clients that share one session, config and endpoint.
+
+    Open clients with :meth:`open` inside an ``AsyncExitStack`` owned by the app's lifespan, so
+    they live as long as the process and close with it.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str,
+        endpoint_url: str | None = None,
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+        max_pool_connections: int = 50,
+    ) -> None:
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self._session = aioboto3.Session(region_name=region)
+        self._config = Config(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"max_attempts": 3, "mode": "standard"},
+            max_pool_connections=max_pool_connections,
+            # Presigned POSTs for browsers need the virtual-host-free path style on emulators.
+            s3={"addressing_style": "path"} if endpoint_url else None,
+        )
+
+    def client(self, service: str, **overrides: Any) -> Any:
+        """An async context manager yielding a client for ``service``."""
+        return self._session.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            config=self._config.merge(Config(**overrides)) if overrides else self._config,
+        )
+
+    async def open(self, stack: AsyncExitStack, service: str, **overrides: Any) -> Any:
+        """Open a client whose lifetime is tied to ``stack``."""
+        return await stack.enter_async_context(self.client(service, **overrides))
+
+
+def bucket_check(s3: Any, bucket: str) -> HealthCheck:
+    """Health check: the bucket exists and we may read it."""
+
+    async def check() -> None:
+        await s3.head_bucket(Bucket=bucket)
+
+    return check
+
+
+def queue_check(sqs: Any, queue_url: str) -> HealthCheck:
+    """Health check: the queue answers."""
+
+    async def check() -> None:
+        await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+
+    return check
+
+
+def event_bus_check(events: Any, bus: str) -> HealthCheck:
+    """Health check: the event bus exists."""
+
+    async def check() -> None:
+        await events.describe_event_bus(Name=bus)
+
+    return check
+
+
+def table_check(dynamodb: Any, table: str) -> HealthCheck:
+    """Health check: the DynamoDB table exists."""
+
+    async def check() -> None:
+        await dynamodb.describe_table(TableName=table)
+
+    return check

@@ -1,0 +1,211 @@
+"""What every Litestar service has in common: request ids, problem+json errors, ``/health``.
+
+Errors are RFC 9457 problem documents. Client errors say what was wrong; anything unexpected is a
+500 with a generic message and the request id, while the details go to the log only.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import msgspec
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from collections_shared.errors import ClientError, ServiceUnavailableError, TooManyRequestsError
+from collections_shared.health import HealthCheck, HealthReport, check_health
+from collections_shared.logging import bind_unit_of_work, get_logger
+
+log = get_logger("http")
+
+PROBLEM_JSON = "application/problem+json"
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-site",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    code: str = ""
+    request_id: str = ""
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem(request: Request[Any, Any, State], problem: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
+    request_id = request.scope.get("state", {}).get("request_id", "")
+    return Response(
+        msgspec.structs.replace(problem, request_id=request_id),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _client_error_handler(request: Request[Any, Any, State], error: Exception) -> Response[Problem]:
+    assert isinstance(error, ClientError)
+    headers = None
+    if isinstance(error, TooManyRequestsError | ServiceUnavailableError):
+        headers = {"retry-after": str(error.retry_after)}
+    problem = Problem(title=error.title, status=error.status_code, detail=error.detail, code=error.code)
+    return _problem(request, problem, headers)
+
+
+def _http_exception_handler(request: Request[Any, Any, State], error: Exception) -> Response[Problem]:
+    assert isinstance(error, HTTPException)
+    status = error.status_code
+    if status >= 500:
+        return _internal_error_handler(request, error)
+    errors = None
+    if isinstance(error, ValidationException) and isinstance(error.extra, list):
+        errors = [
+            {"key": str(entry.get("key", "")), "message": str(entry.get("message", ""))[:300]}
+            for entry in error.extra
+            if isinstance(entry, dict)
+        ]
+    problem = Problem(
+        title=_title(status), status=status, detail=str(error.detail)[:500], errors=errors
+    )
+    return _problem(request, problem, dict(error.headers or {}))
+
+
+def _internal_error_handler(request: Request[Any, Any, State], error: Exception) -> Response[Problem]:
+    log.error("request_crashed", error_type=type(error).__name__, exc_info=error)
+    problem = Problem(
+        title="Internal Server Error",
+        status=500,
+        detail="Something went wrong on our side. Quote the request id when you report it.",
+        code="internal_error",
+    )
+    return _problem(request, problem)
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus  # noqa: PLC0415 - only needed on the error path
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+EXCEPTION_HANDLERS: Mapping[Any, Any] = {
+    ClientError: _client_error_handler,
+    HTTPException: _http_exception_handler,
+    Exception: _internal_error_handler,
+}
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every request an id, echo it back, add security headers, log one line at the end."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        incoming = _header(scope, REQUEST_ID_HEADER)
+        request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        bind_unit_of_work(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableScopeHeaders.from_message(message)
+                headers[REQUEST_ID_HEADER] = request_id
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_headers)
+        finally:
+            if scope["path"] != "/health":
+                log.info(
+                    "http_request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+
+    return middleware
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    raw = name.encode()
+    for key, value in scope["headers"]:
+        if key == raw:
+            return value.decode("latin-1")
+    return None
+
+
+HealthChecksFactory = Callable[[State], Mapping[str, HealthCheck]]
+
+
+def health_route(service: str) -> Any:
+    """``GET /health``: 200 with each dependency's state, 503 naming the failed ones."""
+
+    @get("/health", tags=["health"], summary="Service and dependency health", exclude_from_auth=True)
+    async def health(state: State) -> Response[HealthReport]:
+        checks: Mapping[str, HealthCheck] = state.get("health_checks", {})
+        report = await check_health(service, checks)
+        return Response(report, status_code=200 if report.healthy else 503)
+
+    return health
+
+
+def create_service_app(
+    *,
+    service: str,
+    route_handlers: Sequence[Any],
+    lifespan: Sequence[Any] = (),
+    middleware: Sequence[Any] = (),
+    openapi: bool = True,
+    cors_origins: Sequence[str] = (),
+    version: str = "0.1.0",
+    **kwargs: Any,
+) -> Litestar:
+    """A Litestar app with the shared conventions wired in."""
+    return Litestar(
+        route_handlers=[health_route(service), *route_handlers],
+        lifespan=list(lifespan),
+        middleware=[request_context_middleware, *middleware],
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        openapi_config=OpenAPIConfig(
+            title=f"Collections {service}",
+            version=version,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        )
+        if openapi
+        else None,
+        cors_config=CORSConfig(allow_origins=list(cors_origins), allow_credentials=False)
+        if cors_origins
+        else None,
+        **kwargs,
+    )

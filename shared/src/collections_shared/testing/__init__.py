@@ -1,0 +1,1 @@
+"""Test helpers shared by the services' test suites; never imported at run time."""

@@ -1,0 +1,135 @@
+"""From an SQS message to a typed unit of work, with failures turned into item states.
+
+A worker service supplies three functions: ``parse`` (body → work items, or raise for poison),
+``dispatch`` (do the work) and ``fail`` (record the item as ``failed`` with a reason). This module
+binds the log context, times the work, writes the one canonical log line, and decides:
+
+- :class:`PermanentError`: ``fail`` now; the message is deleted (retrying cannot help);
+- :class:`TransientError` or a crash: retried with backoff; on the last attempt ``fail`` runs
+  first, so when the message lands in the DLQ the user already sees why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Generic, Protocol, TypeVar
+
+import msgspec
+
+from collections_shared.errors import PermanentError, TransientError, WorkerError
+from collections_shared.events import AnyEvent, decode_envelope
+from collections_shared.logging import bind_unit_of_work, get_logger
+from collections_shared.sqs import ConsumerConfig, PoisonMessageError, ReceivedMessage, SqsConsumer
+
+log = get_logger("worker")
+
+
+class WorkItem(Protocol):
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def correlation_id(self) -> str: ...
+
+
+WorkT = TypeVar("WorkT", bound=WorkItem)
+
+
+def parse_event_message(body: str) -> list[AnyEvent]:
+    """Parse an EventBridge-to-SQS body into its event; anything else is poison."""
+    try:
+        return [decode_envelope(body).detail]
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise PoisonMessageError(f"not a valid event: {error}") from error
+
+
+class MessageWorker(Generic[WorkT]):
+    """Adapts ``parse``/``dispatch``/``fail`` into an :class:`SqsConsumer` handler."""
+
+    def __init__(
+        self,
+        *,
+        parse: Callable[[str], Sequence[WorkT]],
+        dispatch: Callable[[WorkT], Awaitable[None]],
+        fail: Callable[[WorkT, WorkerError], Awaitable[None]],
+    ) -> None:
+        self._parse = parse
+        self._dispatch = dispatch
+        self._fail = fail
+
+    async def __call__(self, message: ReceivedMessage) -> None:
+        for work in self._parse(message.body):
+            await self._handle(work, message)
+
+    async def _handle(self, work: WorkT, message: ReceivedMessage) -> None:
+        bind_unit_of_work(
+            correlation_id=work.correlation_id or None,
+            user_id=work.user_id,
+            item_id=str(getattr(work, "item_id", "")) or None,
+            event_id=str(getattr(work, "event_id", "")) or None,
+            message_id=message.message_id,
+        )
+        kind = type(work).__name__
+        started = time.perf_counter()
+        try:
+            await self._dispatch(work)
+        except PermanentError as error:
+            await self._fail(work, error)
+            _log_outcome(kind, started, message, "failed", error)
+            return
+        except TransientError as error:
+            await self._fail_if_last(work, message, error)
+            _log_outcome(kind, started, message, "retry", error)
+            raise
+        except Exception as error:
+            log.exception("work_crashed", kind=kind)
+            await self._fail_if_last(work, message, PermanentError("internal_error", str(error)[:300]))
+            raise
+        _log_outcome(kind, started, message, "done", None)
+
+    async def _fail_if_last(self, work: WorkT, message: ReceivedMessage, error: WorkerError) -> None:
+        if message.is_last_attempt:
+            await self._fail(work, error)
+
+
+def _log_outcome(
+    kind: str, started: float, message: ReceivedMessage, outcome: str, error: WorkerError | None
+) -> None:
+    log.info(
+        "work_processed",
+        kind=kind,
+        outcome=outcome,
+        receive_count=message.receive_count,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        error_code=error.code if error else None,
+        error=error.message if error else None,
+    )
+
+
+@asynccontextmanager
+async def running_consumer(
+    client: Any, config: ConsumerConfig, handler: Callable[[ReceivedMessage], Awaitable[None]]
+) -> AsyncIterator[SqsConsumer]:
+    """Run a consumer in the background for the duration of the context, then drain it."""
+    consumer = SqsConsumer(client, config, handler)
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop), name="sqs-consumer")
+    consumer.task = task
+    try:
+        yield consumer
+    finally:
+        stop.set()
+        await task
+
+
+def consumer_alive(consumer: SqsConsumer) -> Callable[[], Awaitable[None]]:
+    """A health check that fails if the consumer loop has stopped."""
+
+    async def check() -> None:
+        if consumer.task is None or consumer.task.done():
+            msg = "consumer loop is not running"
+            raise RuntimeError(msg)
+
+    return check
