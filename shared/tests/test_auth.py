@@ -58,7 +58,9 @@ async def assert_rejected(verifier: TokenVerifier, token: str) -> None:
     assert PUBLIC_MESSAGE == caught.value.detail
 
 
-async def test_valid_access_token_yields_its_sub(idp: FakeIdentityProvider, http: httpx.AsyncClient) -> None:
+async def test_valid_access_token_yields_its_sub(
+    idp: FakeIdentityProvider, http: httpx.AsyncClient
+) -> None:
     """A well-formed access token of our pool and client is accepted and names its user."""
     principal = await make_verifier(idp, http).verify(idp.token("alice"))
     assert "alice" == principal.user_id
@@ -79,7 +81,9 @@ async def test_alg_none_in_any_spelling_is_rejected(
     idp: FakeIdentityProvider, http: httpx.AsyncClient, alg: str, signature: str
 ) -> None:
     """Unsigned tokens are refused whatever the spelling of ``none`` and the signature part."""
-    token = forge({"alg": alg, "typ": "JWT", "kid": idp.keys[0].kid}, idp.claims("mallory"), signature)
+    token = forge(
+        {"alg": alg, "typ": "JWT", "kid": idp.keys[0].kid}, idp.claims("mallory"), signature
+    )
     await assert_rejected(make_verifier(idp, http), token)
 
 
@@ -87,8 +91,10 @@ async def test_hs256_signed_with_the_public_key_is_rejected(
     idp: FakeIdentityProvider, http: httpx.AsyncClient
 ) -> None:
     """The RS256→HS256 confusion attack (HMAC keyed with the public PEM) does not verify."""
-    pem = idp.keys[0].private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = (
+        idp.keys[0]
+        .private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": idp.keys[0].kid}).encode())
     payload = b64(json.dumps(idp.claims("mallory")).encode())
@@ -97,7 +103,8 @@ async def test_hs256_signed_with_the_public_key_is_rejected(
 
 
 @pytest.mark.parametrize(
-    "kid", ["../../../../dev/null", "' OR '1'='1' --", "key; DROP TABLE items;", "unknown-kid", "x" * 300]
+    "kid",
+    ["../../../../dev/null", "' OR '1'='1' --", "key; DROP TABLE items;", "unknown-kid", "x" * 300],
 )
 async def test_injected_or_unknown_kid_is_rejected(
     idp: FakeIdentityProvider, http: httpx.AsyncClient, kid: str
@@ -110,14 +117,16 @@ async def test_injected_or_unknown_kid_is_rejected(
 async def test_embedded_jwk_and_jku_headers_are_ignored(
     idp: FakeIdentityProvider, http: httpx.AsyncClient
 ) -> None:
-    """A token carrying its own key (jwk) or pointing at one (jku/x5u) is verified against ours only."""
+    """A token bringing its own key (jwk) or a key URL (jku/x5u) is checked against ours only."""
     attacker = SigningKey.generate(kid=idp.keys[0].kid)
     headers = {
         "jwk": attacker.public_jwk(),
         "jku": "http://127.0.0.1:9/attacker-jwks.json",
         "x5u": "http://127.0.0.1:9/cert.pem",
     }
-    await assert_rejected(make_verifier(idp, http), idp.token("mallory", key=attacker, headers=headers))
+    await assert_rejected(
+        make_verifier(idp, http), idp.token("mallory", key=attacker, headers=headers)
+    )
 
 
 @pytest.mark.parametrize(
@@ -127,7 +136,9 @@ async def test_embedded_jwk_and_jku_headers_are_ignored(
         pytest.param({"nbf": int(time.time()) + 600}, id="nbf-in-future"),
         pytest.param({"iat": int(time.time()) + 600}, id="iat-in-future"),
         pytest.param({"exp": None}, id="missing-exp"),
-        pytest.param({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, id="other-pool"),
+        pytest.param(
+            {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, id="other-pool"
+        ),
         pytest.param({"token_use": "id", "aud": "test-client", "client_id": None}, id="id-token"),
         pytest.param({"client_id": "another-app-client"}, id="other-client"),
         pytest.param({"sub": ""}, id="empty-sub"),
@@ -142,7 +153,9 @@ async def test_claims_that_do_not_fit_are_rejected(
     await assert_rejected(make_verifier(idp, http), idp.token(sub, **overrides))
 
 
-async def test_expiry_within_leeway_is_accepted(idp: FakeIdentityProvider, http: httpx.AsyncClient) -> None:
+async def test_expiry_within_leeway_is_accepted(
+    idp: FakeIdentityProvider, http: httpx.AsyncClient
+) -> None:
     """Clock skew up to the 60 s leeway does not lock a user out."""
     token = idp.token("alice", exp=int(time.time()) - 30)
     assert "alice" == (await make_verifier(idp, http).verify(token)).user_id
@@ -177,12 +190,15 @@ async def test_unknown_kids_refetch_the_jwks_at_most_once_per_cooldown(
     await verifier.verify(idp.token("alice"))
     before = idp.jwks_requests
     for index in range(20):
-        await assert_rejected(verifier, idp.token("m", key=SigningKey.generate(kid=f"random-{index}")))
+        await assert_rejected(
+            verifier, idp.token("m", key=SigningKey.generate(kid=f"random-{index}"))
+        )
     assert before == idp.jwks_requests
 
 
 @pytest.mark.parametrize(
-    "header", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwdw==", "Bearer not.a.jwt", "Bearer a.b"]
+    "header",
+    [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwdw==", "Bearer not.a.jwt", "Bearer a.b"],
 )
 async def test_malformed_authorization_headers_are_rejected(
     idp: FakeIdentityProvider, http: httpx.AsyncClient, header: str | None

@@ -25,7 +25,9 @@ def test_defaults_apply_when_environment_is_empty() -> None:
 
 def test_prefixed_variable_wins_over_unprefixed() -> None:
     """``SEARCH_PORT`` overrides ``PORT`` for the search service."""
-    settings = parse_settings(ServiceSettings, env={"PORT": "1", "SEARCH_PORT": "8004"}, prefix="SEARCH_")
+    settings = parse_settings(
+        ServiceSettings, env={"PORT": "1", "SEARCH_PORT": "8004"}, prefix="SEARCH_"
+    )
     assert 8004 == settings.port
 
 
@@ -36,7 +38,11 @@ def test_strings_are_converted_to_field_types() -> None:
 
 @pytest.mark.parametrize(
     ("env", "variable"),
-    [({"PORT": "eighty"}, "SEARCH_PORT"), ({"PORT": "70000"}, "SEARCH_PORT"), ({"CONCURRENCY": "x"}, "SEARCH_CONCURRENCY")],
+    [
+        ({"PORT": "eighty"}, "SEARCH_PORT"),
+        ({"PORT": "70000"}, "SEARCH_PORT"),
+        ({"CONCURRENCY": "x"}, "SEARCH_CONCURRENCY"),
+    ],
 )
 def test_invalid_value_names_the_variable(env: dict[str, str], variable: str) -> None:
     """A bad value is reported with the variable to fix."""

@@ -71,7 +71,10 @@ class JwksCache:
         now = time.monotonic()
         if now - self._fetched_at > self._config.jwks_max_age_seconds:
             await self._refresh(now, reason="expired")
-        elif kid not in self._keys and now - self._fetched_at > self._config.unknown_kid_cooldown_seconds:
+        elif (
+            kid not in self._keys
+            and now - self._fetched_at > self._config.unknown_kid_cooldown_seconds
+        ):
             await self._refresh(now, reason="unknown_kid")
         return self._keys.get(kid)
 

@@ -6,6 +6,7 @@ endpoint; unset, the SDK talks to real AWS with its normal credential chain.
 
 from __future__ import annotations
 
+import os
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -43,11 +44,16 @@ class AwsClients:
             s3={"addressing_style": "path"} if endpoint_url else None,
         )
 
+    def endpoint_for(self, service: str) -> str | None:
+        """``AWS_ENDPOINT_URL_<SERVICE>`` (e.g. Cognito on moto beside LocalStack) wins."""
+        specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}")
+        return specific or self.endpoint_url
+
     def client(self, service: str, **overrides: Any) -> Any:
         """An async context manager yielding a client for ``service``."""
         return self._session.client(
             service,
-            endpoint_url=self.endpoint_url,
+            endpoint_url=self.endpoint_for(service),
             config=self._config.merge(Config(**overrides)) if overrides else self._config,
         )
 

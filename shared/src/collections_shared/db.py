@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 import msgspec
+from asyncpg.pool import PoolConnectionProxy
 from pgvector.asyncpg import register_vector
 
-Pool = asyncpg.Pool
-Connection = asyncpg.Connection
+if TYPE_CHECKING:
+    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    Connection: TypeAlias = PoolConnectionProxy[asyncpg.Record]
+else:
+    Pool = asyncpg.Pool
+    Connection = PoolConnectionProxy
 
 
-async def _init_connection(connection: Connection) -> None:
+async def _init_connection(connection: Any) -> None:
     await register_vector(connection)
     await connection.set_type_codec(
         "jsonb", encoder=_encode_json, decoder=_decode_json, schema="pg_catalog"

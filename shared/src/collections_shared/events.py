@@ -26,7 +26,9 @@ Stage = Literal["upload", "ingest", "analyze", "embed", "reconcile"]
 
 Text = Annotated[str, msgspec.Meta(max_length=2048)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-:@.]*$")]
+UserId = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-:@.]*$")
+]
 
 
 def utc_now() -> datetime:
@@ -117,7 +119,9 @@ def detail_type(event: Event) -> str:
     return tag
 
 
-class EventBridgeEnvelope(msgspec.Struct, frozen=True, kw_only=True, rename={"detail_type": "detail-type"}):
+class EventBridgeEnvelope(
+    msgspec.Struct, frozen=True, kw_only=True, rename={"detail_type": "detail-type"}
+):
     """The part of an EventBridge-to-SQS message a consumer reads."""
 
     detail_type: str
@@ -138,7 +142,8 @@ def encode_event(event: Event) -> bytes:
 
 def decode_event(data: bytes | str) -> AnyEvent:
     """Parse an event detail; raises ``msgspec.DecodeError`` / ``ValidationError`` if invalid."""
-    return _event_decoder.decode(data)
+    event: AnyEvent = _event_decoder.decode(data)
+    return event
 
 
 def decode_envelope(data: bytes | str) -> EventBridgeEnvelope:

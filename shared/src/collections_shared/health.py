@@ -36,7 +36,9 @@ async def _run(name: str, check: HealthCheck) -> str:
         log.warning("health_check_timed_out", dependency=name)
         return "timeout"
     except Exception as error:  # noqa: BLE001 - a health check reports every failure, whatever it is
-        log.warning("health_check_failed", dependency=name, error=f"{type(error).__name__}: {error}")
+        log.warning(
+            "health_check_failed", dependency=name, error=f"{type(error).__name__}: {error}"
+        )
         return "error"
     return "ok"
 

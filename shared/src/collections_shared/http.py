@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders, State
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -53,7 +54,9 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     errors: list[dict[str, Any]] | None = None
 
 
-def _problem(request: Request[Any, Any, State], problem: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
+def _problem(
+    request: Request[Any, Any, State], problem: Problem, headers: dict[str, str] | None = None
+) -> Response[Problem]:
     request_id = request.scope.get("state", {}).get("request_id", "")
     return Response(
         msgspec.structs.replace(problem, request_id=request_id),
@@ -68,11 +71,15 @@ def _client_error_handler(request: Request[Any, Any, State], error: Exception) -
     headers = None
     if isinstance(error, TooManyRequestsError | ServiceUnavailableError):
         headers = {"retry-after": str(error.retry_after)}
-    problem = Problem(title=error.title, status=error.status_code, detail=error.detail, code=error.code)
+    problem = Problem(
+        title=error.title, status=error.status_code, detail=error.detail, code=error.code
+    )
     return _problem(request, problem, headers)
 
 
-def _http_exception_handler(request: Request[Any, Any, State], error: Exception) -> Response[Problem]:
+def _http_exception_handler(
+    request: Request[Any, Any, State], error: Exception
+) -> Response[Problem]:
     assert isinstance(error, HTTPException)
     status = error.status_code
     if status >= 500:
@@ -90,7 +97,9 @@ def _http_exception_handler(request: Request[Any, Any, State], error: Exception)
     return _problem(request, problem, dict(error.headers or {}))
 
 
-def _internal_error_handler(request: Request[Any, Any, State], error: Exception) -> Response[Problem]:
+def _internal_error_handler(
+    request: Request[Any, Any, State], error: Exception
+) -> Response[Problem]:
     log.error("request_crashed", error_type=type(error).__name__, exc_info=error)
     problem = Problem(
         title="Internal Server Error",
@@ -121,11 +130,13 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id, echo it back, add security headers, log one line at the end."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = _header(scope, REQUEST_ID_HEADER)
-        request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = (
+            incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        )
         scope.setdefault("state", {})["request_id"] = request_id
         bind_unit_of_work(request_id=request_id)
         started = time.perf_counter()
@@ -147,7 +158,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             if scope["path"] != "/health":
                 log.info(
                     "http_request",
-                    method=scope["method"],
+                    method=scope.get("method", ""),
                     path=scope["path"],
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -170,7 +181,9 @@ HealthChecksFactory = Callable[[State], Mapping[str, HealthCheck]]
 def health_route(service: str) -> Any:
     """``GET /health``: 200 with each dependency's state, 503 naming the failed ones."""
 
-    @get("/health", tags=["health"], summary="Service and dependency health", exclude_from_auth=True)
+    @get(
+        "/health", tags=["health"], summary="Service and dependency health", exclude_from_auth=True
+    )
     async def health(state: State) -> Response[HealthReport]:
         checks: Mapping[str, HealthCheck] = state.get("health_checks", {})
         report = await check_health(service, checks)

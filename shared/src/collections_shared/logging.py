@@ -43,6 +43,7 @@ def configure_logging(service: str, level: str = "info", fmt: str = "auto") -> N
         shared.append(structlog.processors.dict_tracebacks)
         renderer = structlog.processors.JSONRenderer(serializer=_serialize)
         factory = structlog.BytesLoggerFactory(file=sys.stderr.buffer)
+    _route_stdlib_logging(shared, renderer, level)
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
@@ -58,6 +59,34 @@ def configure_logging(service: str, level: str = "info", fmt: str = "auto") -> N
 
 
 _service_context: dict[str, str] = {}
+
+
+def _route_stdlib_logging(
+    shared: list[structlog.typing.Processor], renderer: structlog.typing.Processor, level: str
+) -> None:
+    """Render the standard library's records (uvicorn, asyncio, botocore) like our own."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _bytes_to_text(renderer),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))
+    for noisy in ("botocore", "aiobotocore", "urllib3", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _bytes_to_text(renderer: structlog.typing.Processor) -> structlog.typing.Processor:
+    def render(logger: Any, name: str, event: Any) -> str:
+        rendered = renderer(logger, name, event)
+        return rendered.decode() if isinstance(rendered, bytes) else str(rendered)
+
+    return render
 
 
 def bind_unit_of_work(**ids: str | None) -> None:

@@ -105,7 +105,10 @@ async def _ensure_queues(
                 QueueName=f"{queue.name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"}
             )
         )["QueueUrl"]
-        redrive = {"deadLetterTargetArn": await _queue_arn(sqs, dlq_url), "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+        redrive = {
+            "deadLetterTargetArn": await _queue_arn(sqs, dlq_url),
+            "maxReceiveCount": str(MAX_RECEIVE_COUNT),
+        }
         attributes = {
             "VisibilityTimeout": str(queue.visibility_timeout),
             "RedrivePolicy": json.dumps(redrive),
@@ -209,7 +212,9 @@ PASSWORD_POLICY = {
 
 async def _ensure_user_pool(cognito: Any, spec: StackSpec) -> tuple[str, str]:
     pools = await cognito.list_user_pools(MaxResults=60)
-    pool_id = next((p["Id"] for p in pools.get("UserPools", []) if p["Name"] == spec.user_pool), None)
+    pool_id = next(
+        (p["Id"] for p in pools.get("UserPools", []) if p["Name"] == spec.user_pool), None
+    )
     if pool_id is None:
         created = await cognito.create_user_pool(
             PoolName=spec.user_pool,
@@ -220,7 +225,11 @@ async def _ensure_user_pool(cognito: Any, spec: StackSpec) -> tuple[str, str]:
         pool_id = created["UserPool"]["Id"]
     clients = await cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
     client_id = next(
-        (c["ClientId"] for c in clients.get("UserPoolClients", []) if c["ClientName"] == spec.app_client),
+        (
+            c["ClientId"]
+            for c in clients.get("UserPoolClients", [])
+            if c["ClientName"] == spec.app_client
+        ),
         None,
     )
     if client_id is None:
@@ -232,7 +241,39 @@ async def _ensure_user_pool(cognito: Any, spec: StackSpec) -> tuple[str, str]:
             AccessTokenValidity=60,
             IdTokenValidity=60,
             RefreshTokenValidity=30,
-            TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
+            TokenValidityUnits={
+                "AccessToken": "minutes",
+                "IdToken": "minutes",
+                "RefreshToken": "days",
+            },
         )
         client_id = created_client["UserPoolClient"]["ClientId"]
     return str(pool_id), str(client_id)
+
+
+def main() -> None:
+    """``python -m collections_shared.provision``: provision against ``AWS_ENDPOINT_URL``.
+
+    Prints the identifiers as JSON (and writes them to ``PROVISION_OUTPUT`` if set), for
+    compose's provisioning step or a developer account.
+    """
+    import asyncio  # noqa: PLC0415 - command-line use only
+    import os  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    aws = AwsClients(
+        region=os.environ.get("AWS_REGION", "us-east-1"),
+        endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
+    )
+    origins = tuple(filter(None, os.environ.get("CORS_ORIGINS", "").split(",")))
+    spec = StackSpec(cors_origins=origins) if origins else StackSpec()
+    outputs = asyncio.run(provision(aws, spec))
+    text = outputs.to_json()
+    if target := os.environ.get("PROVISION_OUTPUT"):
+        with open(target, "w") as handle:  # noqa: PTH123 - a plain path from the environment
+            handle.write(text)
+    sys.stdout.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -42,9 +42,13 @@ class EventPublisher:
         try:
             response = await self._client.put_events(Entries=entries)
         except (BotoCoreError, ClientError) as error:
-            raise TransientError("publish_failed", f"EventBridge PutEvents failed: {error}") from error
+            raise TransientError(
+                "publish_failed", f"EventBridge PutEvents failed: {error}"
+            ) from error
         if response.get("FailedEntryCount", 0):
             failures = [entry for entry in response["Entries"] if entry.get("ErrorCode")]
             raise TransientError("publish_failed", f"EventBridge rejected entries: {failures}")
         for event in events:
-            log.debug("event_published", detail_type=detail_type(event), event_id=str(event.event_id))
+            log.debug(
+                "event_published", detail_type=detail_type(event), event_id=str(event.event_id)
+            )

@@ -53,9 +53,10 @@ class CommonSettings(msgspec.Struct, frozen=True, kw_only=True):
         issuer = self.cognito_issuer or (
             f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.cognito_user_pool_id}"
         )
+        emulator = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP") or self.aws_endpoint_url
         jwks_url = self.cognito_jwks_url or (
-            f"{self.aws_endpoint_url.rstrip('/')}/{self.cognito_user_pool_id}/.well-known/jwks.json"
-            if self.aws_endpoint_url
+            f"{emulator.rstrip('/')}/{self.cognito_user_pool_id}/.well-known/jwks.json"
+            if emulator
             else f"{issuer}/.well-known/jwks.json"
         )
         return VerifierConfig(issuer=issuer, client_id=self.cognito_client_id, jwks_url=jwks_url)
@@ -112,4 +113,3 @@ def fail_configuration(message: str) -> NoReturn:
     """Print one line to stderr and exit with the configuration-error code."""
     sys.stderr.write(f"{message}\n")
     raise SystemExit(CONFIG_ERROR_EXIT_CODE)
-

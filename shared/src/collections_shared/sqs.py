@@ -152,7 +152,7 @@ class SqsConsumer:
         except TransientError as error:
             self.failed += 1
             await self._retry_later(message, error.retry_after, error)
-        except Exception as error:  # noqa: BLE001 - any other failure is retried, then DLQ'd
+        except Exception as error:
             self.failed += 1
             log.exception("sqs_handler_crashed", message_id=message.message_id)
             await self._retry_later(message, None, error)
@@ -195,7 +195,9 @@ class SqsConsumer:
                 VisibilityTimeout=min(seconds, _MAX_VISIBILITY_SECONDS),
             )
         except (BotoCoreError, ClientError) as error:
-            log.warning("sqs_visibility_change_failed", message_id=message.message_id, error=str(error))
+            log.warning(
+                "sqs_visibility_change_failed", message_id=message.message_id, error=str(error)
+            )
 
     async def _delete(self, message: ReceivedMessage) -> None:
         try:

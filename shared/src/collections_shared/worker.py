@@ -85,11 +85,15 @@ class MessageWorker(Generic[WorkT]):
             raise
         except Exception as error:
             log.exception("work_crashed", kind=kind)
-            await self._fail_if_last(work, message, PermanentError("internal_error", str(error)[:300]))
+            await self._fail_if_last(
+                work, message, PermanentError("internal_error", str(error)[:300])
+            )
             raise
         _log_outcome(kind, started, message, "done", None)
 
-    async def _fail_if_last(self, work: WorkT, message: ReceivedMessage, error: WorkerError) -> None:
+    async def _fail_if_last(
+        self, work: WorkT, message: ReceivedMessage, error: WorkerError
+    ) -> None:
         if message.is_last_attempt:
             await self._fail(work, error)
 

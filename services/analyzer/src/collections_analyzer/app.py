@@ -7,11 +7,10 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 
+from collections_analyzer.settings import ENV_PREFIX, Settings
 from collections_shared.http import create_service_app
 from collections_shared.runtime import open_runtime
 from collections_shared.settings import load_settings
-
-from collections_analyzer.settings import ENV_PREFIX, Settings
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

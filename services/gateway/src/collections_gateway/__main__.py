@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections_gateway.app import create_app
+from collections_gateway.settings import ENV_PREFIX, Settings
 from collections_shared.logging import configure_logging
 from collections_shared.server import serve
 from collections_shared.settings import load_settings
-
-from collections_gateway.app import create_app
-from collections_gateway.settings import ENV_PREFIX, Settings
 
 
 def main() -> None:

@@ -17,7 +17,12 @@ def _banner(stack: LocalStack, seconds: float) -> str:
         f"Collections is up ({seconds:.1f}s).",
         f"  Web UI      {gateway}",
         f"  API docs    {gateway}/schema",
-        "  Health      " + "  ".join(f"{name}:{stack.config.port(name)}" for name in stack.processes if name not in {"postgres", "aws"}),
+        "  Health      "
+        + "  ".join(
+            f"{name}:{stack.config.port(name)}"
+            for name in stack.processes
+            if name not in {"postgres", "aws"}
+        ),
         f"  Logs        {stack.console.log_dir}",
         f"  State       {stack.config.home}",
         "Press Ctrl-C to stop.",

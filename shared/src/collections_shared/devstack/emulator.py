@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
-import os
+import logging
 import pickle
 import signal
 import sys
@@ -43,11 +43,14 @@ _PRIVATE_KEY_TYPES = PrivateKeyTypes.__args__  # type: ignore[attr-defined]
 _PUBLIC_KEY_TYPES = PublicKeyTypes.__args__  # type: ignore[attr-defined]
 
 
-def _global_name(backends: BackendDict) -> tuple[str, str]:
+def _global_name(backends: BackendDict[Any]) -> tuple[str, str]:
     """The (module, attribute) of the module-level global that holds ``backends``."""
     module = sys.modules[backends.backend.__module__]
     package = module.__name__.rsplit(".", 1)[0]
-    candidates = [module, *(m for name, m in list(sys.modules.items()) if m and name.startswith(package))]
+    candidates = [
+        module,
+        *(m for name, m in list(sys.modules.items()) if m is not None and name.startswith(package)),
+    ]
     for candidate in candidates:
         for name, value in vars(candidate).items():
             if value is backends:
@@ -101,7 +104,8 @@ def snapshot() -> bytes:
     """Serialize every moto backend that has been used."""
     with backend_lock:
         state: dict[str, Any] = {"backends": {}, "random": mock_random.getstate()}
-        for backends in list(BackendDict._instances):  # noqa: SLF001 - moto keeps the registry private
+        registry: list[BackendDict[Any]] = list(BackendDict._instances)  # type: ignore[misc]
+        for backends in registry:
             accounts = {account: dict(regions) for account, regions in backends.items()}
             state["backends"][_global_name(backends)] = accounts
         buffer = io.BytesIO()
@@ -111,7 +115,7 @@ def snapshot() -> bytes:
 
 def restore(data: bytes) -> None:
     """Put a snapshot's backends back into moto's registries (before the first request)."""
-    state = _Unpickler(io.BytesIO(data)).load()  # noqa: S301 - our own file, written by snapshot()
+    state = _Unpickler(io.BytesIO(data)).load()
     with backend_lock:
         for (module, name), accounts in state["backends"].items():
             backends = getattr(importlib.import_module(module), name)
@@ -155,26 +159,24 @@ class _Exclusive:
         self._gate = gate
 
     def __enter__(self) -> None:
-        condition = self._gate._condition  # noqa: SLF001 - a helper of the gate itself
+        condition = self._gate._condition
         with condition:
-            self._gate._snapshotting = True  # noqa: SLF001
-            condition.wait_for(lambda: self._gate._active == 0, timeout=10)  # noqa: SLF001
+            self._gate._snapshotting = True
+            condition.wait_for(lambda: self._gate._active == 0, timeout=10)
 
     def __exit__(self, *_: object) -> None:
-        condition = self._gate._condition  # noqa: SLF001
+        condition = self._gate._condition
         with condition:
-            self._gate._snapshotting = False  # noqa: SLF001
+            self._gate._snapshotting = False
             condition.notify_all()
 
 
 def _is_long_poll(environ: dict[str, Any]) -> bool:
-    return environ.get("HTTP_X_AMZ_TARGET", "") == "AmazonSQS.ReceiveMessage"
+    return bool(environ.get("HTTP_X_AMZ_TARGET", "") == "AmazonSQS.ReceiveMessage")
 
 
 def _is_read_only(environ: dict[str, Any]) -> bool:
-    return environ.get("REQUEST_METHOD") in {"GET", "HEAD"} and not environ.get(
-        "HTTP_X_AMZ_TARGET"
-    )
+    return environ.get("REQUEST_METHOD") in {"GET", "HEAD"} and not environ.get("HTTP_X_AMZ_TARGET")
 
 
 class PersistentEmulator:
@@ -211,7 +213,7 @@ class PersistentEmulator:
                 data = snapshot()
             temporary = self.state_file.with_suffix(".tmp")
             temporary.write_bytes(data)
-            os.replace(temporary, self.state_file)
+            temporary.replace(self.state_file)
             self._saved_changes = changes
             return len(data)
 
@@ -230,7 +232,7 @@ class PersistentEmulator:
             finally:
                 gate.leave(changed=not _is_read_only(environ))
 
-        werkzeug_app.DomainDispatcherApplication.__call__ = gated  # type: ignore[method-assign]
+        werkzeug_app.DomainDispatcherApplication.__call__ = gated  # type: ignore[method-assign,assignment]
 
     def serve_forever(self) -> None:
         stop = threading.Event()
@@ -238,7 +240,7 @@ class PersistentEmulator:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         self.install_gate()
         self._server.start()
-        _say(f"listening on port {self._server._port}")  # noqa: SLF001
+        _say(f"listening on port {self._server._port}")
         while not stop.wait(self.autosave_seconds):
             try:
                 self.save()
@@ -262,6 +264,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--autosave", type=float, default=2.0)
     args = parser.parse_args(argv)
     args.state.parent.mkdir(parents=True, exist_ok=True)
+    # One line per request from werkzeug would drown the stack's own logs.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     emulator = PersistentEmulator(
         host=args.host, port=args.port, state_file=args.state, autosave_seconds=args.autosave
     )

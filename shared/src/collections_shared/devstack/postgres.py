@@ -85,7 +85,7 @@ class EmbeddedPostgres:
         try:
             if credentials:
                 os.chown(password_file.name, credentials["user"], credentials["group"])
-            subprocess.run(
+            subprocess.run(  # noqa: S603 - the wheel's initdb, arguments are ours
                 [
                     str(bin_dir() / "initdb"),
                     "-D", str(self.data_dir),
@@ -109,7 +109,7 @@ class EmbeddedPostgres:
         return changed
 
     def clear_stale_lock(self) -> None:
-        """Remove a ``postmaster.pid`` left by a killed server (the supervisor knows it is not running)."""
+        """Remove a ``postmaster.pid`` left by a killed server (the supervisor knows it is gone)."""
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
         for lock in self.data_dir.glob(".s.PGSQL.*.lock"):
             lock.unlink(missing_ok=True)
@@ -132,7 +132,9 @@ class EmbeddedPostgres:
         """Create the application database if it does not exist."""
         connection = await asyncpg.connect(self.admin_dsn())
         try:
-            exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
+            exists = await connection.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", DATABASE
+            )
             if not exists:
                 await connection.execute(f'CREATE DATABASE "{DATABASE}"')
         finally:

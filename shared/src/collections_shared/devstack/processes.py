@@ -82,6 +82,12 @@ class ManagedProcess:
         self.restarts = 0
         self._stopping = False
         self._watcher: asyncio.Task[None] | None = None
+        self._pumps: set[asyncio.Task[None]] = set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called (it may be called while the watcher sleeps)."""
+        return self._stopping
 
     @property
     def pid(self) -> int | None:
@@ -102,11 +108,13 @@ class ManagedProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl, no locks
+            preexec_fn=_die_with_parent,
             limit=1024 * 1024,
             **self.spec.credentials,
         )
-        asyncio.create_task(self._pump(self.process))  # noqa: RUF006 - ends with the pipe
+        pump = asyncio.create_task(self._pump(self.process))
+        self._pumps.add(pump)
+        pump.add_done_callback(self._pumps.discard)
 
     async def _pump(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -130,7 +138,7 @@ class ManagedProcess:
             )
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
-            if self._stopping:
+            if self.stopping:
                 return
             await self._spawn()
             if self.spec.after_restart:

@@ -19,7 +19,13 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from collections_shared.aws import AwsClients
-from collections_shared.devstack.postgres import DATABASE, EmbeddedPostgres, bin_dir, new_password, run_as
+from collections_shared.devstack.postgres import (
+    DATABASE,
+    EmbeddedPostgres,
+    bin_dir,
+    new_password,
+    run_as,
+)
 from collections_shared.devstack.processes import Console, ManagedProcess, ProcessSpec
 from collections_shared.migrate import APP_ROLE, migrate
 from collections_shared.provision import StackOutputs, StackSpec, provision
@@ -35,11 +41,19 @@ class StackError(Exception):
 @dataclass
 class StackConfig:
     home: Path = field(default_factory=lambda: Path(os.environ.get("COLLECTIONS_HOME", ".local")))
-    base_port: int = field(default_factory=lambda: int(os.environ.get("COLLECTIONS_BASE_PORT", "8000")))
+    base_port: int = field(
+        default_factory=lambda: int(os.environ.get("COLLECTIONS_BASE_PORT", "8000"))
+    )
     pg_port: int = field(default_factory=lambda: int(os.environ.get("COLLECTIONS_PG_PORT", "5433")))
-    aws_port: int = field(default_factory=lambda: int(os.environ.get("COLLECTIONS_AWS_PORT", "4566")))
-    external_database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL"))
-    external_aws_endpoint: str | None = field(default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL"))
+    aws_port: int = field(
+        default_factory=lambda: int(os.environ.get("COLLECTIONS_AWS_PORT", "4566"))
+    )
+    external_database_url: str | None = field(
+        default_factory=lambda: os.environ.get("DATABASE_URL")
+    )
+    external_aws_endpoint: str | None = field(
+        default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL")
+    )
     echo_logs: bool = True
     health_timeout: float = 300.0
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -179,7 +193,9 @@ class LocalStack:
         self._postgres = postgres
         changed = await asyncio.to_thread(postgres.initialise)
         for directory in changed:
-            self.console.say(f"made {directory} traversable (o+x) for the PostgreSQL server account")
+            self.console.say(
+                f"made {directory} traversable (o+x) for the PostgreSQL server account"
+            )
         spec = ProcessSpec(
             name="postgres",
             argv=postgres.server_command(),
@@ -193,16 +209,16 @@ class LocalStack:
         await postgres.ensure_database()
         return postgres.admin_dsn(DATABASE)
 
-    async def _wait_for_database(self, dsn: str, timeout: float = 60) -> None:
+    async def _wait_for_database(self, dsn: str, within: float = 60) -> None:
         import asyncpg  # noqa: PLC0415 - only the stack needs it here
 
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             try:
                 connection = await asyncpg.connect(dsn, timeout=2)
             except (OSError, asyncpg.PostgresError) as error:
                 if time.monotonic() > deadline:
-                    msg = f"PostgreSQL did not accept connections within {timeout:.0f}s: {error}"
+                    msg = f"PostgreSQL did not accept connections within {within:.0f}s: {error}"
                     raise StackError(msg) from error
                 await asyncio.sleep(0.2)
             else:
@@ -223,10 +239,14 @@ class LocalStack:
         spec = ProcessSpec(
             name="aws",
             argv=[
-                sys.executable, "-m", "collections_shared.devstack.emulator",
-                "--port", str(self.config.aws_port),
-                "--state", str(self.config.home / "aws-state.pickle"),
-            ],  # fmt: skip
+                sys.executable,
+                "-m",
+                "collections_shared.devstack.emulator",
+                "--port",
+                str(self.config.aws_port),
+                "--state",
+                str(self.config.home / "aws-state.pickle"),
+            ],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             after_restart=self._reprovision,
         )
@@ -240,7 +260,12 @@ class LocalStack:
     async def _provision(self) -> StackOutputs:
         os.environ.update(AWS_TEST_CREDENTIALS if not self.config.external_aws_endpoint else {})
         aws = AwsClients(region="us-east-1", endpoint_url=self.config.aws_endpoint)
-        spec = StackSpec(cors_origins=(f"http://127.0.0.1:{self.config.base_port}", f"http://localhost:{self.config.base_port}"))
+        spec = StackSpec(
+            cors_origins=(
+                f"http://127.0.0.1:{self.config.base_port}",
+                f"http://localhost:{self.config.base_port}",
+            )
+        )
         outputs = await provision(aws, spec)
         (self.config.home / "stack.json").write_text(outputs.to_json())
         return outputs
@@ -249,7 +274,11 @@ class LocalStack:
 
     def service_env(self, service: str) -> dict[str, str]:
         assert self.outputs is not None
-        env = {**os.environ, **AWS_TEST_CREDENTIALS} if not self.config.external_aws_endpoint else dict(os.environ)
+        env = (
+            {**os.environ, **AWS_TEST_CREDENTIALS}
+            if not self.config.external_aws_endpoint
+            else dict(os.environ)
+        )
         env.update(
             {
                 "PYTHONUNBUFFERED": "1",
@@ -295,13 +324,17 @@ class LocalStack:
                     if response.status_code == 200:
                         pending.discard(service)
                 if pending and time.monotonic() > deadline:
-                    msg = f"not healthy after {self.config.health_timeout:.0f}s: {', '.join(sorted(pending))} (see {self.console.log_dir})"
+                    waiting = ", ".join(sorted(pending))
+                    msg = (
+                        f"not healthy after {self.config.health_timeout:.0f}s: {waiting} "
+                        f"(see {self.console.log_dir})"
+                    )
                     raise StackError(msg)
                 if pending:
                     await asyncio.sleep(0.25)
 
-    async def _wait_http(self, url: str, what: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+    async def _wait_http(self, url: str, what: str, within: float) -> None:
+        deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=2) as http:
             while True:
                 try:
@@ -310,6 +343,6 @@ class LocalStack:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    msg = f"{what} did not answer at {url} within {timeout:.0f}s"
+                    msg = f"{what} did not answer at {url} within {within:.0f}s"
                     raise StackError(msg)
                 await asyncio.sleep(0.2)

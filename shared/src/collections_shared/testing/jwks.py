@@ -27,10 +27,14 @@ class SigningKey:
 
     @classmethod
     def generate(cls, kid: str | None = None) -> SigningKey:
-        return cls(kid or uuid.uuid4().hex, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        return cls(
+            kid or uuid.uuid4().hex, rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        )
 
     def public_jwk(self) -> dict[str, Any]:
-        jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        jwk: dict[str, Any] = json.loads(
+            jwt.algorithms.RSAAlgorithm.to_jwk(self.private_key.public_key())
+        )
         return {**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}
 
 
@@ -105,7 +109,9 @@ def serve_jwks(provider: FakeIdentityProvider) -> Iterator[FakeIdentityProvider]
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     provider.jwks_url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
     try:

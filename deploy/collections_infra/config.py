@@ -1,0 +1,170 @@
+"""Per-stage settings of the CDK app, read from CDK context (``cdk.json`` or ``-c key=value``).
+
+Everything that differs between dev and prod lives here, so the constructs read as one shape
+with a handful of knobs. Context values given on the command line arrive as strings; they are
+parsed here once, and a bad value stops the synth with a message naming the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, Protocol
+
+from aws_cdk import aws_logs as logs
+
+STAGES = ("dev", "prod")
+
+
+class ContextReader(Protocol):
+    def try_get_context(self, key: str) -> Any: ...
+
+
+class ConfigError(ValueError):
+    """The CDK context does not describe a valid stage."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageConfig:
+    """The knobs of one deployment; defaults per stage come from :data:`DEFAULTS`."""
+
+    stage: str
+    certificate_arn: str = ""
+    """ACM certificate of the public hostname; required in prod (the ALB then serves HTTPS)."""
+    domain_name: str = ""
+    """Public hostname of the gateway (the certificate's name), e.g. ``photos.example.com``."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins allowed by the gateway and the bucket's CORS; default ``https://<domain>``."""
+    alarm_email: str = ""
+    """If set, DLQ and service alarms are e-mailed here (SNS subscription to confirm)."""
+    nat_gateways: int = 0
+    """0: tasks run in public subnets with public IPs (no NAT bill); else private subnets."""
+    db_instance_type: str = "t4g.micro"
+    db_allocated_storage_gib: int = 20
+    db_multi_az: bool = False
+    backup_days: int = 1
+    log_retention_days: int = 7
+    fargate_spot: bool = True
+    """Run every task on Fargate Spot (about 70 % cheaper; tasks can be interrupted)."""
+    http_min_tasks: int = 1
+    http_max_tasks: int = 2
+    worker_min_tasks: int = 1
+    worker_max_tasks: int = 3
+    container_insights: bool = False
+    retain_data: bool = False
+    """Keep the bucket, database, table and user pool when the stack is deleted."""
+    provider_keys_secret: str = ""
+    """Name of an existing Secrets Manager secret with the provider keys; empty: create one."""
+    image_tag: str = ""
+    """Use prebuilt images ``<account>.dkr.ecr.<region>.amazonaws.com/collections-<service>:<tag>``
+    instead of building the Dockerfiles at deploy time."""
+    arm64: bool = False
+    """Graviton tasks (about 20 % cheaper); the images must then be built for linux/arm64."""
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of physical names, so dev and prod can share an account."""
+        return f"collections-{self.stage}"
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """Origins the browser UI is served from (empty: presigned POSTs won't pass CORS)."""
+        if self.cors_origins:
+            return self.cors_origins
+        return (f"https://{self.domain_name}",) if self.domain_name else ()
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        """The shortest CloudWatch retention that keeps ``log_retention_days``."""
+        return next(
+            (value for days, value in _RETENTIONS if days >= self.log_retention_days),
+            logs.RetentionDays.ONE_YEAR,
+        )
+
+    @property
+    def tasks_in_public_subnets(self) -> bool:
+        return self.nat_gateways == 0
+
+
+_RETENTIONS = (
+    (1, logs.RetentionDays.ONE_DAY),
+    (3, logs.RetentionDays.THREE_DAYS),
+    (7, logs.RetentionDays.ONE_WEEK),
+    (14, logs.RetentionDays.TWO_WEEKS),
+    (30, logs.RetentionDays.ONE_MONTH),
+    (90, logs.RetentionDays.THREE_MONTHS),
+    (180, logs.RetentionDays.SIX_MONTHS),
+    (365, logs.RetentionDays.ONE_YEAR),
+)
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "dev": {},
+    "prod": {
+        "nat_gateways": 1,
+        "db_instance_type": "t4g.small",
+        "db_allocated_storage_gib": 50,
+        "db_multi_az": True,
+        "backup_days": 14,
+        "log_retention_days": 30,
+        "fargate_spot": False,
+        "http_min_tasks": 2,
+        "http_max_tasks": 6,
+        "worker_min_tasks": 1,
+        "worker_max_tasks": 6,
+        "container_insights": True,
+        "retain_data": True,
+    },
+}
+
+
+def _parse(name: str, kind: Any, raw: Any) -> Any:
+    """Turn a context value (JSON from cdk.json, or a string from ``-c``) into ``kind``."""
+    if kind in {"bool", bool}:
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in {"true", "1", "yes"}:
+            return True
+        if str(raw).lower() in {"false", "0", "no", ""}:
+            return False
+    elif kind in {"int", int}:
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            pass
+    elif kind in {"tuple[str, ...]"}:
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    elif kind in {"str", str}:
+        return str(raw)
+    msg = f"context {name}: cannot read {raw!r} as {kind}"
+    raise ConfigError(msg)
+
+
+def load_config(context: ContextReader) -> StageConfig:
+    """The stage named by context ``stage`` (default dev), with its overrides applied.
+
+    Every field of :class:`StageConfig` can be overridden with a camelCase context key, e.g.
+    ``-c certificateArn=arn:aws:acm:...`` or ``-c workerMaxTasks=10``.
+    """
+    stage = str(context.try_get_context("stage") or "dev")
+    if stage not in STAGES:
+        msg = f"context stage: {stage!r} is not one of {', '.join(STAGES)}"
+        raise ConfigError(msg)
+    config = StageConfig(stage=stage, **DEFAULTS[stage])
+    overrides: dict[str, Any] = {}
+    for field in fields(StageConfig):
+        if field.name == "stage":
+            continue
+        key = _camel(field.name)
+        raw = context.try_get_context(key)
+        if raw is not None:
+            overrides[field.name] = _parse(key, field.type, raw)
+    config = replace(config, **overrides)
+    if config.stage == "prod" and not config.certificate_arn:
+        msg = "context certificateArn: prod serves HTTPS only, so it needs an ACM certificate"
+        raise ConfigError(msg)
+    return config
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
