@@ -1,0 +1,1 @@
+"""Vision providers: Claude via the Anthropic API, Claude via Bedrock, and the offline analyzer."""

@@ -1,0 +1,1 @@
+"""Text embedding providers shared by the embedder (documents) and search (queries)."""
