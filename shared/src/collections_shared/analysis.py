@@ -133,12 +133,12 @@ def analysis_json_schema() -> dict[str, Any]:
             },
             "description": {
                 "type": "string",
-                "description": "Two to five sentences: subjects, actions, setting, notable details.",
+                "description": "2-5 sentences: subjects, actions, setting, notable details.",
             },
             "tags": {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": "5-15 lowercase search keywords (subjects, activities, style, mood).",
+                "description": "5-15 lowercase search keywords: subjects, activities, style, mood.",
             },
             "objects": {
                 "type": "array",
