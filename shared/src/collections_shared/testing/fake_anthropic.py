@@ -1,0 +1,242 @@
+"""A local fake of the Anthropic Messages API (and of Bedrock's invoke route), for tests.
+
+The real SDKs are pointed at it (``base_url``), so tests exercise the SDK, the wire format and our
+error mapping without a key or a network. Each test scripts the replies it wants, in order; once
+the script runs out the server answers with :func:`tool_use_reply` of :data:`SAMPLE_ANALYSIS`.
+Every request is recorded, so tests can assert what was sent.
+
+    with FakeAnthropic() as fake:
+        fake.script(rate_limited(retry_after="1"), tool_use_reply({...}))
+        client = anthropic.AsyncAnthropic(api_key="test", base_url=fake.url)
+
+Routes: ``POST /v1/messages`` (Anthropic API) and ``POST /model/{model}/invoke`` (Bedrock, where the
+model is in the path and the body carries ``anthropic_version``). It runs in a thread, so it works
+from sync and async tests alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote
+
+SAMPLE_ANALYSIS: dict[str, Any] = {
+    "category": "animals",
+    "summary": "A brown dog catching a red frisbee on a beach.",
+    "description": "A brown dog leaps to catch a red frisbee above wet sand at low tide.",
+    "tags": ["dog", "frisbee", "beach", "jumping"],
+    "objects": ["dog", "frisbee"],
+    "text": "",
+    "colors": ["brown", "red", "blue"],
+    "setting": "outdoor beach",
+}
+
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer: a status, a JSON (or raw) body, headers and an optional delay."""
+
+    status: int = 200
+    body: dict[str, Any] | bytes = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to wait before answering (longer than the client's timeout = a timeout)."""
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """What a client sent."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    """Lower-cased header names."""
+    body: Any
+    """The JSON body, or ``None`` if it was not JSON."""
+
+    @property
+    def model(self) -> str:
+        """The model, from the body (Anthropic API) or the path (Bedrock)."""
+        if self.path.startswith("/model/"):
+            return unquote(self.path.split("/")[2])
+        return str(self.body.get("model", "")) if isinstance(self.body, dict) else ""
+
+
+def message_reply(
+    content: list[dict[str, Any]],
+    *,
+    stop_reason: str = "tool_use",
+    model: str = "claude-sonnet-5-5",
+    input_tokens: int = 1500,
+    output_tokens: int = 200,
+) -> Reply:
+    """A 200 with a Messages API ``message`` carrying ``content`` blocks."""
+    body = {
+        "id": f"msg_fake{next(_ids):06d}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+    }
+    return Reply(body=body, headers={"request-id": f"req_fake{next(_ids):06d}"})
+
+
+def tool_use_reply(tool_input: Any, *, name: str = "record_analysis", **kwargs: Any) -> Reply:
+    """The model calling tool ``name`` with ``tool_input`` (any JSON, valid or not)."""
+    block = {"type": "tool_use", "id": f"toolu_fake{next(_ids):06d}", "name": name}
+    return message_reply([{**block, "input": tool_input}], **kwargs)
+
+
+def text_reply(text: str, *, stop_reason: str = "end_turn") -> Reply:
+    """The model answering in prose instead of calling the tool."""
+    return message_reply([{"type": "text", "text": text}], stop_reason=stop_reason)
+
+
+def error_reply(
+    status: int, error_type: str, message: str = "", headers: dict[str, str] | None = None
+) -> Reply:
+    """An API error in the documented shape ``{"type": "error", "error": {...}}``."""
+    body = {"type": "error", "error": {"type": error_type, "message": message or error_type}}
+    return Reply(status=status, body=body, headers=headers or {})
+
+
+def rate_limited(retry_after: str | None = None, retry_after_ms: str | None = None) -> Reply:
+    """429 ``rate_limit_error``, with ``retry-after`` / ``retry-after-ms`` when given."""
+    headers = {}
+    if retry_after is not None:
+        headers["retry-after"] = retry_after
+    if retry_after_ms is not None:
+        headers["retry-after-ms"] = retry_after_ms
+    return error_reply(429, "rate_limit_error", "Number of requests exceeded", headers)
+
+
+def overloaded() -> Reply:
+    """529 ``overloaded_error``."""
+    return error_reply(529, "overloaded_error", "Overloaded")
+
+
+def server_error(status: int = 500) -> Reply:
+    """A 5xx ``api_error``."""
+    return error_reply(status, "api_error", "Internal server error")
+
+
+def slow(reply: Reply, seconds: float) -> Reply:
+    """``reply``, sent only after ``seconds``."""
+    return Reply(status=reply.status, body=reply.body, headers=reply.headers, delay=seconds)
+
+
+class FakeAnthropic:
+    """The fake server; use it as a context manager, or call :meth:`start` and :meth:`close`."""
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self._replies: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the SDK."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def script(self, *replies: Reply) -> None:
+        """Queue replies, answered in order before falling back to the default success."""
+        with self._lock:
+            self._replies.extend(replies)
+
+    def next_reply(self) -> Reply:
+        """The next scripted reply, or a valid analysis once the script is exhausted."""
+        with self._lock:
+            return self._replies.popleft() if self._replies else tool_use_reply(SAMPLE_ANALYSIS)
+
+    def record(self, request: RecordedRequest) -> None:
+        """Keep a request for the test's assertions."""
+        with self._lock:
+            self.requests.append(request)
+
+    def wait(self, seconds: float) -> None:
+        """Sleep for a slow reply, cut short when the server closes."""
+        self._closing.wait(seconds)
+
+    def start(self) -> FakeAnthropic:
+        """Serve in a background thread."""
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        self._closing.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeAnthropic:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            fake.record(RecordedRequest("POST", self.path, headers, body))
+            if self.path.split("?")[0] != "/v1/messages" and not (
+                self.path.startswith("/model/") and self.path.endswith("/invoke")
+            ):
+                self._send(error_reply(404, "not_found_error", f"no route {self.path}"))
+                return
+            self._send(fake.next_reply())
+
+        def _send(self, reply: Reply) -> None:
+            if reply.delay:
+                fake.wait(reply.delay)
+            payload = (
+                reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+            )
+            try:
+                self.send_response(reply.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test); nothing to answer
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            """Keep test output quiet."""
+
+    return Handler
