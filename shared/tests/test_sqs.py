@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,13 +26,14 @@ class Queues:
 
 @pytest.fixture(name="queues")
 async def fx_queues(aws: AwsStack) -> AsyncIterator[Queues]:
+    name = f"test-{uuid.uuid4().hex[:8]}"
     async with aws.clients.client("sqs") as sqs:
-        dlq = (await sqs.create_queue(QueueName="test-dlq"))["QueueUrl"]
+        dlq = (await sqs.create_queue(QueueName=f"{name}-dlq"))["QueueUrl"]
         dlq_arn = (await sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"]))[
             "Attributes"
         ]["QueueArn"]
         redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})
-        url = (await sqs.create_queue(QueueName="test", Attributes={"RedrivePolicy": redrive}))[
+        url = (await sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": redrive}))[
             "QueueUrl"
         ]
         yield Queues(sqs, url, dlq)

@@ -20,6 +20,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from collections_shared.errors import ClientError, ServiceUnavailableError, TooManyRequestsError
@@ -203,7 +204,13 @@ def create_service_app(
     version: str = "0.1.0",
     **kwargs: Any,
 ) -> Litestar:
-    """A Litestar app with the shared conventions wired in."""
+    """A Litestar app with the shared conventions wired in (bearer auth documented in OpenAPI)."""
+    bearer = SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="A Cognito access token from POST /auth/login.",
+    )
     return Litestar(
         route_handlers=[health_route(service), *route_handlers],
         lifespan=list(lifespan),
@@ -214,6 +221,7 @@ def create_service_app(
             version=version,
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
+            components=Components(security_schemes={"BearerToken": bearer}),
         )
         if openapi
         else None,

@@ -12,7 +12,7 @@ from collections_shared.aws import AwsClients, queue_check
 from collections_shared.db import Pool, create_pool, ping
 from collections_shared.health import HealthCheck
 from collections_shared.publisher import EventPublisher
-from collections_shared.settings import CommonSettings
+from collections_shared.settings import CommonSettings, WorkerSettings
 from collections_shared.sqs import ConsumerConfig, ReceivedMessage, SqsConsumer
 from collections_shared.worker import consumer_alive, running_consumer
 
@@ -50,6 +50,21 @@ class Runtime:
         self.health_checks["queue"] = queue_check(sqs, config.queue_url)
         self.health_checks["consumer"] = consumer_alive(consumer)
         return consumer
+
+    async def start_worker(
+        self, settings: WorkerSettings, handler: Callable[[ReceivedMessage], Awaitable[None]]
+    ) -> SqsConsumer:
+        """Consume the worker's queue with the settings' concurrency and timeouts."""
+        url = settings.queue_url or await self.queue_url(settings.queue_name)
+        config = ConsumerConfig(
+            queue_url=url,
+            concurrency=settings.concurrency,
+            wait_seconds=settings.wait_seconds,
+            visibility_timeout=settings.visibility_timeout,
+            max_receive_count=settings.max_receive_count,
+            drain_timeout=settings.drain_timeout_seconds,
+        )
+        return await self.start_consumer(config, handler)
 
     async def queue_url(self, queue_name: str) -> str:
         """Resolve a queue's URL from its name."""

@@ -113,3 +113,19 @@ def fail_configuration(message: str) -> NoReturn:
     """Print one line to stderr and exit with the configuration-error code."""
     sys.stderr.write(f"{message}\n")
     raise SystemExit(CONFIG_ERROR_EXIT_CODE)
+
+
+class WorkerSettings(CommonSettings, frozen=True, kw_only=True):
+    """Settings of the SQS worker services (ingest, analyzer, embedder)."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8001
+    queue_url: str = ""
+    """The worker's queue; resolved from ``queue_name`` when unset."""
+    queue_name: str = ""
+    concurrency: PositiveInt = 4
+    visibility_timeout: PositiveInt = 120
+    max_receive_count: PositiveInt = 5
+    """Must match the queue's redrive policy: the last attempt marks the item failed."""
+    wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=20)] = 20
+    drain_timeout_seconds: PositiveInt = 30

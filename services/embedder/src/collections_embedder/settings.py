@@ -1,12 +1,17 @@
-"""Settings of the embedder service: environment variables, `EMBEDDER_`-prefixed ones win."""
+"""Settings of the embedder worker: environment variables, ``EMBEDDER_``-prefixed ones win.
+
+The embedding provider is configured by
+:class:`collections_shared.embeddings.factory.EmbeddingSettings`.
+"""
 
 from __future__ import annotations
 
-from collections_shared.settings import CommonSettings, Port
+from collections_shared.settings import Port, PositiveInt, WorkerSettings
 
 ENV_PREFIX = "EMBEDDER_"
 
 
-class Settings(CommonSettings, frozen=True, kw_only=True):
-    host: str = "127.0.0.1"
+class Settings(WorkerSettings, frozen=True, kw_only=True):
     port: Port = 8003
+    queue_name: str = "collections-embedder"
+    concurrency: PositiveInt = 4

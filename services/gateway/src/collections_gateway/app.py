@@ -1,16 +1,35 @@
-"""The gateway service's ASGI app: resources opened in the lifespan, routes, health."""
+"""The gateway's ASGI app: the only public service."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
+import httpx
 from litestar import Litestar
 
+from collections_gateway.deps import DEPENDENCIES
+from collections_gateway.identity import IdentityService
+from collections_gateway.limits import Limiter
+from collections_gateway.routes.account import delete_me
+from collections_gateway.routes.auth import AuthController
+from collections_gateway.routes.events import status_events
+from collections_gateway.routes.forward import FORWARD_ROUTES
+from collections_gateway.routes.items import IndexController, ItemsController
+from collections_gateway.routes.ui import UI_ROUTES
+from collections_gateway.s3objects import S3Objects
+from collections_gateway.service import ItemsService
 from collections_gateway.settings import ENV_PREFIX, Settings
+from collections_gateway.status_feed import StatusFeed
+from collections_gateway.upstream import Upstream
+from collections_shared.auth import TokenVerifier
+from collections_shared.aws import bucket_check, event_bus_check
 from collections_shared.http import create_service_app
 from collections_shared.runtime import open_runtime
 from collections_shared.settings import load_settings
+
+_MULTIPART_OVERHEAD = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -19,9 +38,70 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
-            app.state.runtime = runtime
+        async with (
+            open_runtime(settings) as runtime,
+            httpx.AsyncClient(timeout=settings.upstream_timeout_seconds) as http,
+        ):
+            s3 = await runtime.client("s3")
+            events = await runtime.client("events")
+            cognito = await runtime.client("cognito-idp")
+            objects = S3Objects(
+                s3,
+                bucket=settings.bucket,
+                url_expiry=settings.url_expiry_seconds,
+                public_endpoint=settings.public_s3_endpoint,
+            )
+            publisher = await runtime.publisher("gateway")
+            verifier_config = settings.verifier_config()
+            feed = StatusFeed(settings.database_url)
+            feed.start()
+            runtime.stack.push_async_callback(feed.stop)
+            app.state.update(
+                runtime=runtime,
+                verifier=TokenVerifier(verifier_config, http),
+                items_service=ItemsService(runtime.pool, objects, publisher, settings),
+                identity=IdentityService(
+                    cognito,
+                    pool_id=settings.cognito_user_pool_id,
+                    client_id=settings.cognito_client_id,
+                    auto_confirm=settings.local_signup_auto_confirm,
+                ),
+                limiter=Limiter(
+                    per_minute=settings.rate_limit_per_minute,
+                    daily_uploads=settings.daily_upload_quota,
+                    daily_llm_calls=settings.daily_llm_quota,
+                ),
+                feed=feed,
+                search=Upstream(http, settings.search_url, "search"),
+                chat=Upstream(http, settings.chat_url, "chat"),
+            )
+            runtime.health_checks.update(
+                bucket=bucket_check(s3, settings.bucket),
+                event_bus=event_bus_check(events, settings.event_bus),
+                identity=partial(_fetch, http, verifier_config.jwks_url),
+            )
             app.state.health_checks = runtime.health_checks
             yield
 
-    return create_service_app(service="gateway", route_handlers=[], lifespan=[lifespan])
+    return create_service_app(
+        service="gateway",
+        route_handlers=[
+            AuthController,
+            ItemsController,
+            IndexController,
+            status_events,
+            delete_me,
+            *FORWARD_ROUTES,
+            *UI_ROUTES,
+        ],
+        lifespan=[lifespan],
+        dependencies=DEPENDENCIES,
+        openapi=settings.openapi_enabled,
+        cors_origins=settings.cors_origin_list(),
+        request_max_body_size=settings.max_upload_bytes + _MULTIPART_OVERHEAD,
+        multipart_form_part_limit=8,
+    )
+
+
+async def _fetch(http: httpx.AsyncClient, url: str) -> None:
+    (await http.get(url, timeout=3)).raise_for_status()

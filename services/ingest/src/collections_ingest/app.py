@@ -1,16 +1,22 @@
-"""The ingest service's ASGI app: resources opened in the lifespan, routes, health."""
+"""The ingest worker: consumes the ingest queue, serves /health, runs the reconciler."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
 
+from collections_ingest.handlers import IngestHandler
+from collections_ingest.messages import parse_ingest_message
+from collections_ingest.reconciler import Reconciler
 from collections_ingest.settings import ENV_PREFIX, Settings
+from collections_shared.aws import bucket_check
 from collections_shared.http import create_service_app
 from collections_shared.runtime import open_runtime
 from collections_shared.settings import load_settings
+from collections_shared.worker import MessageWorker
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -20,8 +26,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
-            app.state.runtime = runtime
-            app.state.health_checks = runtime.health_checks
-            yield
+            s3 = await runtime.client("s3")
+            publisher = await runtime.publisher("ingest")
+            handler = IngestHandler(runtime.pool, s3, publisher, settings)
+            worker = MessageWorker(
+                parse=parse_ingest_message, dispatch=handler.dispatch, fail=handler.fail
+            )
+            await runtime.start_worker(settings, worker)
+            reconciler = Reconciler(runtime.pool, s3, publisher, settings)
+            stop = asyncio.Event()
+            task = asyncio.create_task(reconciler.run(stop), name="reconciler")
+            runtime.health_checks["bucket"] = bucket_check(s3, settings.bucket)
+            app.state.update(
+                runtime=runtime, reconciler=reconciler, health_checks=runtime.health_checks
+            )
+            try:
+                yield
+            finally:
+                stop.set()
+                await task
 
-    return create_service_app(service="ingest", route_handlers=[], lifespan=[lifespan])
+    return create_service_app(
+        service="ingest", route_handlers=[], lifespan=[lifespan], openapi=False
+    )

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -205,11 +206,40 @@ class AwsStack:
     outputs: StackOutputs
 
 
-@pytest.fixture
-async def aws(aws_endpoint: str) -> AwsStack:
-    """A clean emulator with the stack's resources provisioned."""
+@pytest.fixture(scope="session")
+async def provisioned_aws(aws_endpoint: str) -> AwsStack:
+    """The emulator with the stack's resources, provisioned once per test session."""
     async with httpx.AsyncClient() as http:
         await http.post(f"{aws_endpoint}/moto-api/reset")
     clients = AwsClients(region="us-east-1", endpoint_url=aws_endpoint)
     outputs = await provision(clients)
     return AwsStack(endpoint=aws_endpoint, clients=clients, outputs=outputs)
+
+
+@pytest.fixture
+async def aws(provisioned_aws: AwsStack) -> AwsStack:
+    """The provisioned emulator with every queue emptied (tests use distinct users and keys)."""
+    async with provisioned_aws.clients.client("sqs") as sqs:
+        for url in [
+            *provisioned_aws.outputs.queue_urls.values(),
+            *provisioned_aws.outputs.dlq_urls.values(),
+        ]:
+            await drain_queue(sqs, url)
+    return provisioned_aws
+
+
+async def drain_queue(sqs: Any, url: str) -> int:
+    """Delete every visible message (PurgeQueue is limited to once a minute)."""
+    drained = 0
+    while True:
+        response = await sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return drained
+        entries = [
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
+        ]
+        await sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+        drained += len(messages)

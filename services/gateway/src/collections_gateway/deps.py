@@ -1,0 +1,66 @@
+"""Dependency providers: each reads a long-lived object from the app state or the request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from collections_gateway.identity import IdentityService
+from collections_gateway.limits import Limiter
+from collections_gateway.service import ItemsService
+from collections_gateway.status_feed import StatusFeed
+from collections_gateway.upstream import Upstream
+from collections_shared.auth import Principal
+from collections_shared.http_auth import verified_principal
+
+
+async def provide_principal(request: Request[Any, Any, State]) -> Principal:
+    """The verified caller; 401 otherwise. Also applies the per-user rate limit."""
+    principal = await verified_principal(request)
+    limiter: Limiter = request.app.state.limiter
+    limiter.check_rate(principal.user_id)
+    return principal
+
+
+def provide_items(state: State) -> ItemsService:
+    service: ItemsService = state.items_service
+    return service
+
+
+def provide_identity(state: State) -> IdentityService:
+    service: IdentityService = state.identity
+    return service
+
+
+def provide_feed(state: State) -> StatusFeed:
+    feed: StatusFeed = state.feed
+    return feed
+
+
+def provide_search(state: State) -> Upstream:
+    upstream: Upstream = state.search
+    return upstream
+
+
+def provide_chat(state: State) -> Upstream:
+    upstream: Upstream = state.chat
+    return upstream
+
+
+def provide_limiter(state: State) -> Limiter:
+    limiter: Limiter = state.limiter
+    return limiter
+
+
+DEPENDENCIES = {
+    "principal": Provide(provide_principal),
+    "items": Provide(provide_items, sync_to_thread=False),
+    "identity": Provide(provide_identity, sync_to_thread=False),
+    "feed": Provide(provide_feed, sync_to_thread=False),
+    "search": Provide(provide_search, sync_to_thread=False),
+    "chat": Provide(provide_chat, sync_to_thread=False),
+    "limiter": Provide(provide_limiter, sync_to_thread=False),
+}

@@ -1,0 +1,188 @@
+"""SQL of the gateway. Every function runs inside a tenant transaction (RLS applies)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from collections_shared.analysis import Analysis
+from collections_shared.db import Connection
+from collections_shared.items import ITEM_COLUMNS, ItemRecord, to_item
+
+
+class NewItem(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    user_id: str
+    status: str
+    filename: str
+    declared_content_type: str
+    size_bytes: int | None
+    original_key: str
+    sha256: str | None
+    idempotency_key: str | None
+    imported_analysis: dict[str, Any] | None
+    correlation_id: str
+
+
+class AnalysisRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    item_id: uuid.UUID
+    version: int
+    provider: str
+    model: str
+    prompt_version: str
+    created_at: datetime
+    analysis: Analysis
+    input_tokens: int | None
+    output_tokens: int | None
+    latency_ms: int | None
+
+
+_ANALYSIS_COLUMNS = """id, item_id, version, provider, model, prompt_version, created_at,
+    input_tokens, output_tokens, latency_ms,
+    category, summary, description, tags, objects, visible_text, colors, setting"""
+
+
+def _to_analysis(row: Any) -> AnalysisRow:
+    return AnalysisRow(
+        id=row["id"],
+        item_id=row["item_id"],
+        version=row["version"],
+        provider=row["provider"],
+        model=row["model"],
+        prompt_version=row["prompt_version"],
+        created_at=row["created_at"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        latency_ms=row["latency_ms"],
+        analysis=Analysis(
+            category=row["category"],
+            summary=row["summary"],
+            description=row["description"],
+            tags=list(row["tags"]),
+            objects=list(row["objects"]),
+            text=row["visible_text"],
+            colors=list(row["colors"]),
+            setting=row["setting"],
+        ),
+    )
+
+
+async def insert_item(connection: Connection, item: NewItem) -> None:
+    await connection.execute(
+        """INSERT INTO items (id, user_id, status, filename, declared_content_type, size_bytes,
+                              original_key, sha256, idempotency_key, imported_analysis,
+                              correlation_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        item.id,
+        item.user_id,
+        item.status,
+        item.filename,
+        item.declared_content_type,
+        item.size_bytes,
+        item.original_key,
+        item.sha256,
+        item.idempotency_key,
+        item.imported_analysis,
+        item.correlation_id,
+    )
+
+
+async def find_by_idempotency_key(connection: Connection, key: str) -> ItemRecord | None:
+    row = await connection.fetchrow(
+        f"SELECT {ITEM_COLUMNS} FROM items WHERE idempotency_key = $1", key
+    )
+    return to_item(row) if row else None
+
+
+async def find_active_by_sha256(connection: Connection, sha256: str) -> ItemRecord | None:
+    """The caller's live item with these bytes (a re-upload links to it)."""
+    row = await connection.fetchrow(
+        f"""SELECT {ITEM_COLUMNS} FROM items
+             WHERE sha256 = $1 AND duplicate_of IS NULL AND status <> 'failed'
+             LIMIT 1""",
+        sha256,
+    )
+    return to_item(row) if row else None
+
+
+async def list_items(
+    connection: Connection,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    status: str | None,
+    category: str | None,
+) -> list[ItemRecord]:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    rows = await connection.fetch(
+        f"""SELECT {ITEM_COLUMNS} FROM items
+             WHERE ($1::text IS NULL OR status = $1)
+               AND ($2::text IS NULL OR category = $2)
+               AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+             ORDER BY created_at DESC, id DESC
+             LIMIT $5""",
+        status,
+        category,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [to_item(row) for row in rows]
+
+
+async def latest_analysis(connection: Connection, item_id: uuid.UUID) -> AnalysisRow | None:
+    row = await connection.fetchrow(
+        f"""SELECT {_ANALYSIS_COLUMNS} FROM analyses WHERE item_id = $1
+             ORDER BY version DESC LIMIT 1""",
+        item_id,
+    )
+    return _to_analysis(row) if row else None
+
+
+async def list_analyses(connection: Connection, item_id: uuid.UUID) -> list[AnalysisRow]:
+    rows = await connection.fetch(
+        f"SELECT {_ANALYSIS_COLUMNS} FROM analyses WHERE item_id = $1 ORDER BY version DESC",
+        item_id,
+    )
+    return [_to_analysis(row) for row in rows]
+
+
+async def delete_item(connection: Connection, item_id: uuid.UUID) -> ItemRecord | None:
+    """Delete the item (analyses and embeddings cascade); returns what was deleted."""
+    row = await connection.fetchrow(
+        f"DELETE FROM items WHERE id = $1 RETURNING {ITEM_COLUMNS}", item_id
+    )
+    return to_item(row) if row else None
+
+
+async def delete_all_items(connection: Connection) -> int:
+    result: str = await connection.execute("DELETE FROM items")
+    return int(result.rsplit(" ", 1)[-1])
+
+
+async def restart_ingest(connection: Connection, item_id: uuid.UUID) -> ItemRecord | None:
+    """Send the item back to ``uploaded`` with a new generation (its events get new ids)."""
+    row = await connection.fetchrow(
+        f"""UPDATE items
+               SET status = 'uploaded', generation = generation + 1, redrive_count = 0,
+                   failure_stage = NULL, failure_code = NULL, failure_message = NULL,
+                   duplicate_of = NULL, updated_at = now(), status_changed_at = now()
+             WHERE id = $1 AND status <> 'pending'
+         RETURNING {ITEM_COLUMNS}""",
+        item_id,
+    )
+    return to_item(row) if row else None
+
+
+async def analyzed_items(connection: Connection) -> list[tuple[uuid.UUID, uuid.UUID, int, str]]:
+    """(item, latest analysis, version, correlation id) of every item with an analysis."""
+    rows = await connection.fetch(
+        """SELECT i.id, a.id AS analysis_id, a.version, i.correlation_id
+             FROM items i JOIN analyses a ON a.id = i.latest_analysis_id
+            ORDER BY i.created_at"""
+    )
+    return [(row["id"], row["analysis_id"], row["version"], row["correlation_id"]) for row in rows]

@@ -1,0 +1,45 @@
+"""Account endpoints backed by Cognito; the only routes that need no token (but logout)."""
+
+from __future__ import annotations
+
+from litestar import Controller, post
+
+from collections_gateway.identity import IdentityService
+from collections_gateway.schemas import (
+    ConfirmRequest,
+    Credentials,
+    RefreshRequest,
+    SignupResult,
+    Tokens,
+)
+from collections_shared.auth import Principal
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/signup", status_code=201, summary="Create an account (confirmed at once locally)")
+    async def signup(self, identity: IdentityService, data: Credentials) -> SignupResult:
+        return await identity.sign_up(data.email, data.password)
+
+    @post("/confirm", status_code=204, summary="Confirm an account with the emailed code")
+    async def confirm(self, identity: IdentityService, data: ConfirmRequest) -> None:
+        await identity.confirm(data.email, data.code)
+
+    @post("/login", status_code=200, summary="Exchange email and password for tokens")
+    async def login(self, identity: IdentityService, data: Credentials) -> Tokens:
+        return await identity.login(data.email, data.password)
+
+    @post("/refresh", status_code=200, summary="New access and ID tokens from a refresh token")
+    async def refresh(self, identity: IdentityService, data: RefreshRequest) -> Tokens:
+        return await identity.refresh(data.refresh_token)
+
+    @post(
+        "/logout",
+        status_code=204,
+        summary="Sign out everywhere (revokes refresh tokens)",
+        security=[{"BearerToken": []}],
+    )
+    async def logout(self, identity: IdentityService, principal: Principal) -> None:
+        await identity.logout(principal.token)

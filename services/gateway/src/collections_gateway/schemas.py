@@ -1,0 +1,156 @@
+"""Request and response bodies of the public API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from collections_shared.analysis import Analysis
+
+Email = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Status = Literal["pending", "uploaded", "processed", "analyzed", "searchable", "failed"]
+
+
+class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+
+
+class RefreshRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=8192)]
+
+
+class ConfirmRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    email: Email
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class Tokens(msgspec.Struct, frozen=True):
+    access_token: str
+    id_token: str
+    refresh_token: str | None
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+
+
+class SignupResult(msgspec.Struct, frozen=True):
+    user_id: str
+    confirmed: bool
+    """False when the pool sends a confirmation code (``POST /auth/confirm``)."""
+
+
+class Failure(msgspec.Struct, frozen=True):
+    stage: str
+    code: str
+    message: str
+
+
+class ExifFacts(msgspec.Struct, frozen=True, omit_defaults=True):
+    taken_at: datetime | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+    gps_latitude: float | None = None
+    gps_longitude: float | None = None
+
+
+class AnalysisOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    version: int
+    provider: str
+    model: str
+    prompt_version: str
+    created_at: datetime
+    analysis: Analysis
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: int | None = None
+
+
+class ItemSummary(msgspec.Struct, frozen=True):
+    """An item in a list: enough to render a grid."""
+
+    id: uuid.UUID
+    status: Status
+    filename: str
+    created_at: datetime
+    updated_at: datetime
+    category: str | None = None
+    width: int | None = None
+    height: int | None = None
+    mime_type: str | None = None
+    failure: Failure | None = None
+    thumbnail_url: str | None = None
+    duplicate_of: uuid.UUID | None = None
+
+
+class ItemDetail(msgspec.Struct, frozen=True):
+    """One item with its latest analysis and presigned URLs (valid for an hour)."""
+
+    id: uuid.UUID
+    status: Status
+    filename: str
+    created_at: datetime
+    updated_at: datetime
+    size_bytes: int | None
+    mime_type: str | None
+    width: int | None
+    height: int | None
+    sha256: str | None
+    category: str | None
+    failure: Failure | None
+    duplicate_of: uuid.UUID | None
+    exif: ExifFacts
+    analysis: AnalysisOut | None
+    thumbnail_url: str | None
+    preview_url: str | None
+    original_url: str | None
+
+
+class ItemPage(msgspec.Struct, frozen=True):
+    items: list[ItemSummary]
+    next_cursor: str | None
+
+
+class UploadRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    filename: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    content_type: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    size: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class PresignedUpload(msgspec.Struct, frozen=True):
+    """POST ``fields`` plus the file (last) as multipart/form-data to ``url``."""
+
+    item_id: uuid.UUID
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+
+
+class Accepted(msgspec.Struct, frozen=True):
+    item_id: uuid.UUID
+    status: Status
+    message: str
+
+
+class RebuildResult(msgspec.Struct, frozen=True):
+    queued: int
+    """Items whose latest analysis will be embedded again with the embedder's current model."""
+
+
+class AnalysisList(msgspec.Struct, frozen=True):
+    analyses: list[AnalysisOut]
+
+
+class DeletedAccount(msgspec.Struct, frozen=True):
+    items: int
+    objects: int
+    chat_sessions: int
+
+
+JsonObject = dict[str, Any]

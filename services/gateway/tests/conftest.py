@@ -1,0 +1,44 @@
+"""An in-process gateway on a real database and the AWS emulator, with two signed-up users."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from collections_gateway.app import create_app
+from collections_gateway.settings import Settings
+from collections_shared.testing.api import ApiUser, sign_up
+from collections_shared.testing.fixtures import AwsStack, DatabaseUnderTest
+
+
+def gateway_settings(database: DatabaseUnderTest, aws: AwsStack, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database.app_dsn,
+        "aws_endpoint_url": aws.endpoint,
+        "cognito_user_pool_id": aws.outputs.user_pool_id,
+        "cognito_client_id": aws.outputs.app_client_id,
+        "local_signup_auto_confirm": True,
+        "log_format": "json",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(name="client")
+async def fx_client(database: DatabaseUnderTest, aws: AwsStack) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    app = create_app(gateway_settings(database, aws))
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+@pytest.fixture(name="alice")
+async def fx_alice(client: AsyncTestClient) -> ApiUser:  # type: ignore[type-arg]
+    return await sign_up(client, f"alice-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture(name="bob")
+async def fx_bob(client: AsyncTestClient) -> ApiUser:  # type: ignore[type-arg]
+    return await sign_up(client, f"bob-{uuid.uuid4().hex[:8]}@example.com")

@@ -1,0 +1,244 @@
+"""Ingest: an original in S3 → validated, oriented, stripped derivatives → ``ImageProcessed``.
+
+Idempotent by construction: derivative keys are fixed per item, the row update only applies to an
+item still waiting for ingest, and the published event id is derived from the item and its
+generation. A redelivery after a crash between the commit and the publish finds the item
+``processed`` and publishes the same event again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from collections_ingest import repository
+from collections_ingest.imaging import ImageRejected, ProcessedImage, process_image
+from collections_ingest.messages import IngestWork, ObjectCreated
+from collections_ingest.settings import Settings
+from collections_shared.analyses import Provenance, insert_analysis
+from collections_shared.analysis import InvalidAnalysisError, normalize_analysis
+from collections_shared.db import Pool, tenant_transaction
+from collections_shared.errors import PermanentError, TransientError, WorkerError
+from collections_shared.events import (
+    AnalysisComplete,
+    ImageProcessed,
+    ReprocessRequested,
+    derived_event_id,
+    utc_now,
+)
+from collections_shared.items import ItemRecord, fail_item, get_item
+from collections_shared.keys import derivative_key, derivative_prefix
+from collections_shared.logging import get_logger
+from collections_shared.publisher import EventPublisher
+
+log = get_logger(__name__)
+
+# Failures that another attempt cannot fix; anything else at ingest may be retried by a redrive.
+FINAL_CODES = frozenset(
+    {
+        "unsupported_type",
+        "corrupt_image",
+        "image_too_large",
+        "empty_file",
+        "file_too_large",
+        "duplicate",
+    }
+)
+
+
+class IngestHandler:
+    def __init__(self, pool: Pool, s3: Any, publisher: EventPublisher, settings: Settings) -> None:
+        self._pool = pool
+        self._s3 = s3
+        self._publisher = publisher
+        self._settings = settings
+
+    async def dispatch(self, work: IngestWork) -> None:
+        match work:
+            case ObjectCreated(user_id=user_id, item_id=item_id, key=key):
+                await self.ingest(user_id, item_id, key)
+            case ReprocessRequested(user_id=user_id, item_id=item_id, original_key=key):
+                await self.ingest(user_id, item_id, key)
+
+    async def fail(self, work: IngestWork, error: WorkerError) -> None:
+        await fail_item(
+            self._pool,
+            self._publisher,
+            user_id=work.user_id,
+            item_id=work.item_id,
+            stage="ingest",
+            error=error,
+            correlation_id=work.correlation_id,
+        )
+
+    async def ingest(self, user_id: str, item_id: Any, key: str) -> None:
+        async with tenant_transaction(self._pool, user_id) as connection:
+            item = await get_item(connection, item_id)
+        if item is None or item.original_key != key:
+            log.info("ingest_skipped_unknown_object", key=key)
+            return
+        if item.status == "processed":
+            await self._announce(item)  # the last attempt may have died before publishing
+            return
+        if not _waiting_for_ingest(item):
+            log.info("ingest_skipped", status=item.status)
+            return
+        data = await self._download(key)
+        processed = await self._process(data)
+        async with tenant_transaction(self._pool, user_id) as connection:
+            original = await repository.other_item_with_sha256(
+                connection, item.id, processed.sha256
+            )
+            if original is not None:
+                await repository.mark_duplicate(connection, item.id, original)
+        if original is not None:
+            await self._s3.delete_object(Bucket=self._settings.bucket, Key=key)
+            log.info("ingest_duplicate", duplicate_of=str(original))
+            return
+        keys = await self._store_derivatives(item, processed)
+        updated = await self._record(item, processed, keys, len(data))
+        if updated is not None:
+            await self._announce(updated)
+
+    async def _download(self, key: str) -> bytes:
+        try:
+            head = await self._s3.head_object(Bucket=self._settings.bucket, Key=key)
+            if int(head.get("ContentLength", 0)) > self._settings.max_bytes:
+                raise PermanentError(
+                    "file_too_large", f"larger than {self._settings.max_bytes} bytes"
+                )
+            response = await self._s3.get_object(Bucket=self._settings.bucket, Key=key)
+            async with response["Body"] as body:
+                data: bytes = await body.read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                raise PermanentError(
+                    "upload_missing", "the uploaded file is no longer in storage"
+                ) from error
+            raise TransientError("storage_unavailable", f"S3 read failed: {error}") from error
+        except BotoCoreError as error:
+            raise TransientError("storage_unavailable", f"S3 read failed: {error}") from error
+        return data
+
+    async def _process(self, data: bytes) -> ProcessedImage:
+        try:
+            return await asyncio.to_thread(
+                process_image,
+                data,
+                max_pixels=self._settings.max_pixels,
+                max_bytes=self._settings.max_bytes,
+                keep_gps=self._settings.keep_gps,
+            )
+        except ImageRejected as rejected:
+            raise PermanentError(rejected.code, str(rejected)) from rejected
+
+    async def _store_derivatives(
+        self, item: ItemRecord, processed: ProcessedImage
+    ) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        try:
+            for name, derivative in processed.derivatives.items():
+                key = derivative_key(item.user_id, item.id, name)
+                await self._s3.put_object(
+                    Bucket=self._settings.bucket,
+                    Key=key,
+                    Body=derivative.data,
+                    ContentType=derivative.content_type,
+                    CacheControl="private, max-age=31536000, immutable",
+                )
+                keys[name] = key
+        except (BotoCoreError, ClientError) as error:
+            raise TransientError("storage_unavailable", f"S3 write failed: {error}") from error
+        return keys
+
+    async def _record(
+        self, item: ItemRecord, processed: ProcessedImage, keys: dict[str, str], size: int
+    ) -> ItemRecord | None:
+        async with tenant_transaction(self._pool, item.user_id) as connection:
+            updated = await repository.record_processed(
+                connection,
+                item.id,
+                processed=processed,
+                derivative_keys=keys,
+                size_bytes=size,
+                keep_gps=self._settings.keep_gps,
+            )
+            if updated is not None and updated.imported_analysis is not None:
+                await self._store_import(connection, updated)
+                updated = await get_item(connection, item.id)
+        return updated
+
+    async def _store_import(self, connection: Any, item: ItemRecord) -> None:
+        """An analysis supplied on upload replaces the analyzer for this item."""
+        try:
+            analysis = normalize_analysis(item.imported_analysis)
+        except InvalidAnalysisError as error:
+            raise PermanentError("invalid_analysis", str(error)) from error
+        await insert_analysis(
+            connection,
+            user_id=item.user_id,
+            item_id=item.id,
+            source_event_id=derived_event_id(item.id, "import", item.generation),
+            analysis=analysis,
+            provenance=Provenance(provider="import", model="import", prompt_version="import"),
+        )
+        await connection.execute(
+            "UPDATE items SET status = 'analyzed', status_changed_at = now() WHERE id = $1", item.id
+        )
+
+    async def _announce(self, item: ItemRecord) -> None:
+        if item.status == "analyzed" and item.latest_analysis_id is not None:
+            version = await self._version(item)
+            await self._publisher.publish(
+                AnalysisComplete(
+                    event_id=derived_event_id(item.latest_analysis_id, "AnalysisComplete"),
+                    occurred_at=utc_now(),
+                    user_id=item.user_id,
+                    item_id=item.id,
+                    correlation_id=item.correlation_id,
+                    analysis_id=item.latest_analysis_id,
+                    version=version,
+                )
+            )
+            return
+        await self._publisher.publish(image_processed(item, self._settings.bucket))
+
+    async def _version(self, item: ItemRecord) -> int:
+        async with tenant_transaction(self._pool, item.user_id) as connection:
+            version: int = await connection.fetchval(
+                "SELECT version FROM analyses WHERE id = $1", item.latest_analysis_id
+            )
+        return version
+
+
+def _waiting_for_ingest(item: ItemRecord) -> bool:
+    if item.status in ("pending", "uploaded"):
+        return True
+    return (
+        item.status == "failed"
+        and item.failure_stage == "ingest"
+        and item.failure_code not in FINAL_CODES
+    )
+
+
+def image_processed(item: ItemRecord, bucket: str) -> ImageProcessed:
+    """The event for a processed item; the same id every time for the same generation."""
+    return ImageProcessed(
+        event_id=derived_event_id(item.id, "ImageProcessed", item.generation),
+        occurred_at=utc_now(),
+        user_id=item.user_id,
+        item_id=item.id,
+        correlation_id=item.correlation_id,
+        bucket=bucket,
+        original_key=item.original_key,
+        derivative_keys=item.derivative_keys,
+        width=item.width or 1,
+        height=item.height or 1,
+        mime_type=item.mime_type or "application/octet-stream",
+        sha256=item.sha256 or "0" * 64,
+    )
+
+
+__all__ = ["IngestHandler", "derivative_prefix", "image_processed"]

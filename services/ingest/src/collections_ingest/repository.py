@@ -1,0 +1,93 @@
+"""SQL of the ingest worker (inside tenant transactions)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from collections_shared.db import Connection
+from collections_shared.items import ITEM_COLUMNS, ItemRecord, to_item
+
+# Statuses in which an item's original may be (re)processed.
+INGESTIBLE = ("pending", "uploaded", "failed")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """EXIF times without an offset are stored as if UTC (documented; cameras rarely say)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+async def other_item_with_sha256(
+    connection: Connection, item_id: uuid.UUID, sha256: str
+) -> uuid.UUID | None:
+    """The caller's live item with the same bytes, if it is not this one."""
+    value: uuid.UUID | None = await connection.fetchval(
+        """SELECT id FROM items
+            WHERE sha256 = $1 AND id <> $2 AND duplicate_of IS NULL AND status <> 'failed'
+            ORDER BY created_at LIMIT 1""",
+        sha256,
+        item_id,
+    )
+    return value
+
+
+async def mark_duplicate(
+    connection: Connection, item_id: uuid.UUID, original_id: uuid.UUID
+) -> None:
+    await connection.execute(
+        """UPDATE items
+              SET status = 'failed', failure_stage = 'ingest', failure_code = 'duplicate',
+                  failure_message = 'the same image is already in the collection: item '
+                                    || $2::text,
+                  duplicate_of = $2, updated_at = now(), status_changed_at = now()
+            WHERE id = $1""",
+        item_id,
+        original_id,
+    )
+
+
+async def record_processed(
+    connection: Connection,
+    item_id: uuid.UUID,
+    *,
+    processed: Any,
+    derivative_keys: dict[str, str],
+    size_bytes: int,
+    keep_gps: bool,
+) -> ItemRecord | None:
+    """Store what ingest learned and move to ``processed``; None if the item moved on meanwhile."""
+    exif = processed.exif
+    facts = {
+        key: value.isoformat() if hasattr(value, "isoformat") else value
+        for key, value in dataclasses.asdict(exif).items()
+        if value is not None and not key.startswith("gps")
+    }
+    row = await connection.fetchrow(
+        f"""UPDATE items
+               SET status = 'processed', failure_stage = NULL, failure_code = NULL,
+                   failure_message = NULL, mime_type = $2, width = $3, height = $4, sha256 = $5,
+                   derivative_keys = $6, taken_at = $7, camera_make = $8, camera_model = $9,
+                   exif = $10, gps_latitude = $11, gps_longitude = $12, size_bytes = $13,
+                   updated_at = now(), status_changed_at = now()
+             WHERE id = $1 AND status = ANY($14::text[])
+         RETURNING {ITEM_COLUMNS}""",
+        item_id,
+        processed.mime_type,
+        processed.width,
+        processed.height,
+        processed.sha256,
+        derivative_keys,
+        _aware(exif.taken_at),
+        exif.camera_make,
+        exif.camera_model,
+        facts,
+        exif.gps_latitude if keep_gps else None,
+        exif.gps_longitude if keep_gps else None,
+        size_bytes,
+        list(INGESTIBLE),
+    )
+    return to_item(row) if row else None

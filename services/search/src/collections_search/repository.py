@@ -1,0 +1,131 @@
+"""SQL of the search service. Every query filters by the caller (and RLS checks it again)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from collections_search.schemas import Filters
+from collections_shared.db import Connection
+
+# Dimensions with an HNSW expression index (migration 0001); others fall back to an exact scan.
+INDEXED_DIMENSIONS = frozenset({384, 1024})
+
+
+class _Params:
+    """Numbered SQL parameters, so fragments can be composed without string-formatting values."""
+
+    def __init__(self, *initial: Any) -> None:
+        self.values: list[Any] = list(initial)
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def _filter_sql(user_id: str, filters: Filters, params: _Params) -> str:
+    clauses = [f"i.user_id = {params.add(user_id)}"]
+    categories = [*(filters.categories or []), *([filters.category] if filters.category else [])]
+    if categories:
+        clauses.append(f"i.category = ANY({params.add(categories)}::text[])")
+    if filters.tags:
+        clauses.append(
+            f"(a.tags || a.objects) @> {params.add([t.lower() for t in filters.tags])}::text[]"
+        )
+    when = "coalesce(i.taken_at, i.created_at)"
+    if filters.taken_after:
+        clauses.append(f"{when} >= {params.add(filters.taken_after)}")
+    if filters.taken_before:
+        clauses.append(f"{when} < {params.add(filters.taken_before)}")
+    if filters.created_after:
+        clauses.append(f"i.created_at >= {params.add(filters.created_after)}")
+    if filters.created_before:
+        clauses.append(f"i.created_at < {params.add(filters.created_before)}")
+    return " AND ".join(clauses)
+
+
+async def keyword(
+    connection: Connection, user_id: str, query: str, filters: Filters, limit: int
+) -> list[tuple[uuid.UUID, float]]:
+    """Full-text matches on each item's latest analysis, any query term, best first.
+
+    Terms are OR-ed so a long natural-language query still finds partial matches; ``ts_rank_cd``
+    ranks items matching more (and denser) terms higher. Visible text is indexed unstemmed
+    (``simple``), so both configurations are tried.
+    """
+    params = _Params(query)
+    where = _filter_sql(user_id, filters, params)
+    limit_param = params.add(limit)
+    rows = await connection.fetch(
+        f"""WITH q AS (
+                SELECT nullif(replace(plainto_tsquery('english', $1)::text, '&', '|'), '')::tsquery
+                           AS en,
+                       nullif(replace(plainto_tsquery('simple', $1)::text, '&', '|'), '')::tsquery
+                           AS simple
+            )
+            SELECT i.id,
+                   greatest(coalesce(ts_rank_cd(a.search_vector, q.en, 32), 0),
+                            coalesce(ts_rank_cd(a.search_vector, q.simple, 32), 0)) AS rank
+              FROM items i
+              JOIN analyses a ON a.id = i.latest_analysis_id
+             CROSS JOIN q
+             WHERE {where}
+               AND (a.search_vector @@ q.en OR a.search_vector @@ q.simple)
+             ORDER BY rank DESC, i.created_at DESC
+             LIMIT {limit_param}""",
+        *params.values,
+    )
+    return [(row["id"], float(row["rank"])) for row in rows]
+
+
+async def vector(
+    connection: Connection,
+    user_id: str,
+    *,
+    model: str,
+    embedding: list[float],
+    filters: Filters,
+    limit: int,
+    ef_search: int,
+) -> list[tuple[uuid.UUID, float]]:
+    """Nearest items by cosine distance (``<=>``) with the HNSW index of the model's dimension.
+
+    ``hnsw.iterative_scan`` keeps scanning until enough rows survive the tenant and filter
+    conditions (pgvector ≥ 0.8), so a small tenant in a big table still gets ``limit`` results.
+    """
+    dims = len(embedding)
+    column = f"e.embedding::vector({dims})" if dims in INDEXED_DIMENSIONS else "e.embedding"
+    await connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    await connection.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+    params = _Params(embedding, model, dims)
+    where = _filter_sql(user_id, filters, params)
+    limit_param = params.add(limit)
+    rows = await connection.fetch(
+        f"""SELECT e.item_id, {column} <=> $1::vector({dims}) AS distance
+              FROM embeddings e
+              JOIN items i ON i.id = e.item_id
+              JOIN analyses a ON a.id = i.latest_analysis_id
+             WHERE e.model = $2 AND e.dimensions = $3 AND e.user_id = i.user_id AND {where}
+             ORDER BY {column} <=> $1::vector({dims})
+             LIMIT {limit_param}""",
+        *params.values,
+    )
+    results = [(row["item_id"], 1.0 - float(row["distance"])) for row in rows]
+    # relaxed_order may return rows slightly out of order; the caller wants them sorted.
+    return sorted(results, key=lambda pair: pair[1], reverse=True)
+
+
+async def cards(
+    connection: Connection, item_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """What a result shows about each item, by id."""
+    rows = await connection.fetch(
+        """SELECT i.id, i.filename, i.status, i.category, i.created_at, i.taken_at,
+                  i.derivative_keys, coalesce(a.summary, '') AS summary,
+                  coalesce(a.tags, '{}') AS tags, coalesce(a.objects, '{}') AS objects,
+                  coalesce(a.visible_text, '') AS visible_text
+             FROM items i LEFT JOIN analyses a ON a.id = i.latest_analysis_id
+            WHERE i.id = ANY($1::uuid[])""",
+        item_ids,
+    )
+    return {row["id"]: dict(row) for row in rows}
