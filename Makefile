@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv)
 RUN := $(UV) run --locked
 
-.PHONY: help install up test lint fmt typecheck pytest bench chaos clean
+.PHONY: help install up test lint fmt typecheck pytest bench chaos clean synth
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,3 +37,6 @@ bench: install ## Benchmarks: print numbers against a baseline measured in the s
 
 clean: ## Remove local state (database, emulator snapshot, logs)
 	rm -rf .local/state
+
+synth: install ## Synthesize the AWS CDK app (dev and prod, offline) and lint it with cfn-lint
+	@$(RUN) deploy/synth.sh

@@ -36,8 +36,10 @@ class StageConfig:
     """Browser origins allowed by the gateway and the bucket's CORS; default ``https://<domain>``."""
     alarm_email: str = ""
     """If set, DLQ and service alarms are e-mailed here (SNS subscription to confirm)."""
-    nat_gateways: int = 0
-    """0: tasks run in public subnets with public IPs (no NAT bill); else private subnets."""
+    nat_instance: bool = True
+    """Route the private subnets through one t4g.nano NAT instance instead of NAT gateways."""
+    nat_gateways: int = 1
+    """Managed NAT gateways when ``nat_instance`` is off (2 = one per AZ, no single AZ to lose)."""
     db_instance_type: str = "t4g.micro"
     db_allocated_storage_gib: int = 20
     db_multi_az: bool = False
@@ -45,6 +47,8 @@ class StageConfig:
     log_retention_days: int = 7
     fargate_spot: bool = True
     """Run every task on Fargate Spot (about 70 % cheaper; tasks can be interrupted)."""
+    compact_tasks: bool = True
+    """Smaller task sizes (a quarter or half vCPU): enough for a handful of users."""
     http_min_tasks: int = 1
     http_max_tasks: int = 2
     worker_min_tasks: int = 1
@@ -80,10 +84,6 @@ class StageConfig:
             logs.RetentionDays.ONE_YEAR,
         )
 
-    @property
-    def tasks_in_public_subnets(self) -> bool:
-        return self.nat_gateways == 0
-
 
 _RETENTIONS = (
     (1, logs.RetentionDays.ONE_DAY),
@@ -99,6 +99,7 @@ _RETENTIONS = (
 DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {},
     "prod": {
+        "nat_instance": False,
         "nat_gateways": 1,
         "db_instance_type": "t4g.small",
         "db_allocated_storage_gib": 50,
@@ -106,6 +107,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "backup_days": 14,
         "log_retention_days": 30,
         "fargate_spot": False,
+        "compact_tasks": False,
         "http_min_tasks": 2,
         "http_max_tasks": 6,
         "worker_min_tasks": 1,

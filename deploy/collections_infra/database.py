@@ -24,6 +24,9 @@ DATABASE = "collections"
 OWNER = "collections_owner"
 APP_ROLE = "collections_app"
 PORT = 5432
+# A full version (a bare "17" can no longer create instances); minor upgrades then apply
+# automatically in the maintenance window.
+ENGINE_VERSION = rds.PostgresEngineVersion.of("17.11", "17")
 
 
 class Database(Construct):
@@ -39,7 +42,7 @@ class Database(Construct):
         subnets: ec2.SubnetSelection,
     ) -> None:
         super().__init__(scope, construct_id)
-        engine = rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17)
+        engine = rds.DatabaseInstanceEngine.postgres(version=ENGINE_VERSION)
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, description="PostgreSQL", allow_all_outbound=False
         )
@@ -104,6 +107,19 @@ class Database(Construct):
         endpoint = self.instance.db_instance_endpoint_address
         return f"postgresql://{role}@{endpoint}:{PORT}/{DATABASE}?sslmode=require"
 
-    def allow_from(self, peer: ec2.ISecurityGroup, description: str) -> None:
-        self.security_group.add_ingress_rule(peer, ec2.Port.tcp(PORT), description)
+    def allow_from(self, scope: Construct, peer: ec2.ISecurityGroup, description: str) -> None:
+        """Admit ``peer`` on the PostgreSQL port; the rule lives in ``scope``'s stack.
 
+        Declaring it beside the client (the services stack) keeps the references one-way:
+        services depend on data, never the reverse.
+        """
+        ec2.CfnSecurityGroupIngress(
+            scope,
+            "DatabaseIngress",
+            group_id=self.security_group.security_group_id,
+            source_security_group_id=peer.security_group_id,
+            ip_protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            description=f"PostgreSQL from {description}",
+        )

@@ -1,9 +1,11 @@
-"""The VPC: public subnets for the load balancer, isolated subnets for PostgreSQL.
+"""The VPC: the load balancer and NAT in public subnets, tasks in private ones, PostgreSQL isolated.
 
-Tasks need outbound internet (ECR, CloudWatch, Cognito, the LLM APIs). A NAT gateway costs about
-$33 a month before traffic, more than the rest of a dev stack, so dev runs tasks in the public
-subnets with a public IP and security groups that admit nothing from outside; prod puts them in
-private subnets behind NAT. S3 and DynamoDB are reached through free gateway endpoints either way.
+Tasks need outbound internet (ECR, CloudWatch, Cognito, the LLM APIs) but nothing may reach them
+from outside. Prod uses managed NAT gateways. A NAT gateway costs about $33 a month before
+traffic, more than a dev stack's database, so dev routes through a t4g.nano NAT instance
+(about $4 a month with its disk); giving each task a public IP instead would cost $3.65 a month
+per task in IPv4 charges and expose them. S3 and DynamoDB traffic skips NAT through free gateway
+endpoints either way.
 """
 
 from __future__ import annotations
@@ -14,31 +16,41 @@ from constructs import Construct
 from collections_infra.config import StageConfig
 
 
+def _nat_provider(config: StageConfig) -> ec2.NatProvider:
+    if config.nat_instance:
+        return ec2.NatProvider.instance_v2(
+            instance_type=ec2.InstanceType("t4g.nano"),
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(
+                cpu_type=ec2.AmazonLinuxCpuType.ARM_64
+            ),
+            default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+        )
+    return ec2.NatProvider.gateway()
+
+
 class Network(Construct):
     """The VPC and where each tier's resources go."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
-        subnets = [
-            ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
-            ec2.SubnetConfiguration(
-                name="data", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
-            ),
-        ]
-        if not config.tasks_in_public_subnets:
-            subnets.insert(
-                1,
-                ec2.SubnetConfiguration(
-                    name="app", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
-                ),
-            )
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr("10.40.0.0/16"),
             max_azs=2,
-            nat_gateways=config.nat_gateways,
-            subnet_configuration=subnets,
+            nat_gateway_provider=_nat_provider(config),
+            nat_gateways=1 if config.nat_instance else config.nat_gateways,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                ),
+                ec2.SubnetConfiguration(
+                    name="app", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
+                ),
+                ec2.SubnetConfiguration(
+                    name="data", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                ),
+            ],
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
                 "DynamoDB": ec2.GatewayVpcEndpointOptions(
@@ -46,10 +58,5 @@ class Network(Construct):
                 ),
             },
         )
-        self.app_subnets = ec2.SubnetSelection(
-            subnet_type=ec2.SubnetType.PUBLIC
-            if config.tasks_in_public_subnets
-            else ec2.SubnetType.PRIVATE_WITH_EGRESS
-        )
+        self.app_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         self.data_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        self.assign_public_ip = config.tasks_in_public_subnets

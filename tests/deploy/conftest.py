@@ -1,0 +1,96 @@
+"""Fixtures of the deploy tests: paths, and the CDK app synthesized once per session per stage.
+
+Synthesis runs in-process with aws-cdk-lib (a few seconds per stage); the templates are then
+read as plain JSON, so each assertion is a dictionary walk, not another trip through jsii.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+SERVICES = ("gateway", "ingest", "analyzer", "embedder", "search", "chat")
+PROD_CONTEXT = {
+    "stage": "prod",
+    "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0000-test",
+    "domainName": "photos.example.com",
+}
+
+# The CDK app is not an installed package: it runs from deploy/ (cdk.json: python3 app.py).
+sys.path.insert(0, str(DEPLOY))
+# jsii's banner about the machine's Node.js release says nothing about our code.
+os.environ.setdefault(
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", ",".join(str(v) for v in range(14, 40))
+)
+# Any deprecated CDK API we call fails the synth instead of printing a warning.
+os.environ.setdefault("JSII_DEPRECATED", "fail")
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """One stage's two templates and the construct objects they came from."""
+
+    built: Any
+    templates: dict[str, dict[str, Any]]
+    outdir: Path
+
+    def template(self, stack: str) -> dict[str, Any]:
+        return self.templates[stack]
+
+    def resources(self, stack: str, kind: str) -> dict[str, dict[str, Any]]:
+        """Logical id → resource, for every resource of CloudFormation type ``kind``."""
+        resources = self.templates[stack]["Resources"]
+        return {key: value for key, value in resources.items() if value["Type"] == kind}
+
+    def logical_id(self, construct: Any) -> str:
+        """The logical id CloudFormation knows ``construct`` (an L2's default child) by."""
+        from aws_cdk import Stack
+
+        child = construct.node.default_child or construct
+        return str(Stack.of(child).get_logical_id(child))
+
+
+def cdk_context(**overrides: str) -> dict[str, Any]:
+    """The feature flags of deploy/cdk.json, so the tests see what ``cdk synth`` sees."""
+    context: dict[str, Any] = json.loads((DEPLOY / "cdk.json").read_text())["context"]
+    return {**context, **overrides}
+
+
+def _synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
+    import aws_cdk as cdk
+    from collections_infra.stages import build_stage
+
+    app = cdk.App(outdir=str(outdir), context=context)
+    stage = build_stage(app)
+    assembly = app.synth()
+    templates = {
+        "data": assembly.get_stack_by_name(stage.data.stack_name).template,
+        "services": assembly.get_stack_by_name(stage.services.stack_name).template,
+    }
+    return Synthesized(built=stage, templates=templates, outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    yield _synthesize(tmp_path_factory.mktemp("cdk-dev"), cdk_context())
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    yield _synthesize(tmp_path_factory.mktemp("cdk-prod"), cdk_context(**PROD_CONTEXT))
+
+
+@pytest.fixture(params=["dev", "prod"])
+def stage(request: pytest.FixtureRequest) -> Synthesized:
+    """Each stage in turn, for properties both must have."""
+    synthesized: Synthesized = request.getfixturevalue(request.param)
+    return synthesized

@@ -1,0 +1,94 @@
+"""Stage settings come from CDK context, with per-stage defaults and strict parsing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import aws_logs as logs
+from collections_infra.config import ConfigError, load_config
+
+
+class Context:
+    """The part of a construct node that load_config reads."""
+
+    def __init__(self, **values: Any) -> None:
+        self.values = values
+
+    def try_get_context(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+def test_dev_is_the_default_stage() -> None:
+    """Without context the app describes dev: NAT instance, small spot tasks, data not kept."""
+    config = load_config(Context())
+    assert ("dev", True, True, True, False) == (
+        config.stage,
+        config.nat_instance,
+        config.fargate_spot,
+        config.compact_tasks,
+        config.retain_data,
+    )
+
+
+def test_prod_defaults_differ_where_it_matters() -> None:
+    """Prod: a NAT gateway, Multi-AZ, full-size on-demand tasks, data retained."""
+    config = load_config(Context(stage="prod", certificateArn="arn:aws:acm:x"))
+    assert (False, 1, True, False, False, True) == (
+        config.nat_instance,
+        config.nat_gateways,
+        config.db_multi_az,
+        config.fargate_spot,
+        config.compact_tasks,
+        config.retain_data,
+    )
+
+
+def test_prod_without_a_certificate_is_refused() -> None:
+    """Prod serves HTTPS only, so a missing certificateArn stops the synth."""
+    with pytest.raises(ConfigError, match="certificateArn"):
+        load_config(Context(stage="prod"))
+
+
+def test_unknown_stage_is_refused() -> None:
+    """A typo in the stage name is an error, not a silent dev deploy."""
+    with pytest.raises(ConfigError, match="staging"):
+        load_config(Context(stage="staging"))
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "field", "expected"),
+    [
+        ("workerMaxTasks", "10", "worker_max_tasks", 10),
+        ("fargateSpot", "false", "fargate_spot", False),
+        ("natGateways", 2, "nat_gateways", 2),
+        (
+            "corsOrigins",
+            "https://a.example, https://b.example",
+            "cors_origins",
+            ("https://a.example", "https://b.example"),
+        ),
+        ("corsOrigins", ["https://a.example"], "cors_origins", ("https://a.example",)),
+    ],
+)
+def test_context_values_are_parsed(key: str, raw: Any, field: str, expected: Any) -> None:
+    """Strings from ``-c key=value`` and JSON from cdk.json both become typed values."""
+    assert expected == getattr(load_config(Context(**{key: raw})), field)
+
+
+def test_unparseable_context_names_the_key() -> None:
+    """A value that is not a number fails with the context key in the message."""
+    with pytest.raises(ConfigError, match="workerMaxTasks"):
+        load_config(Context(workerMaxTasks="many"))
+
+
+def test_origins_default_to_the_public_hostname() -> None:
+    """With a domain and no explicit origins the site's HTTPS origin is allowed."""
+    config = load_config(Context(domainName="photos.example.com"))
+    assert ("https://photos.example.com",) == config.origins
+
+
+def test_log_retention_rounds_up_to_a_cloudwatch_value() -> None:
+    """Ten days is not a CloudWatch retention; the next longer one (two weeks) is used."""
+    config = load_config(Context(logRetentionDays="10"))
+    assert logs.RetentionDays.TWO_WEEKS == config.log_retention
