@@ -86,6 +86,7 @@ async def test_request_carries_preview_and_forced_tool(
     assert "test-key" == credentials.removeprefix("Bearer ")
     assert MODEL == body["model"]
     assert {"type": "tool", "name": "record_analysis"} == body["tool_choice"]
+    assert {"type": "disabled"} == body["thinking"]
     assert ["record_analysis"] == [tool["name"] for tool in body["tools"]]
     assert "image/jpeg" == image_block["source"]["media_type"]
     assert image.data == base64.b64decode(image_block["source"]["data"])

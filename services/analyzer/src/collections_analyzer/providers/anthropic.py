@@ -17,7 +17,7 @@ class AnthropicProvider(MessagesProvider):
         model: str,
         base_url: str | None = None,
         timeout_seconds: float = 60,
-        max_output_tokens: int = 2048,
+        max_output_tokens: int = 4096,
     ) -> None:
         # max_retries=0: the chain's retry loop owns retries (and Retry-After); none stack.
         client = anthropic.AsyncAnthropic(

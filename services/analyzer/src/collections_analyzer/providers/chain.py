@@ -53,8 +53,9 @@ class ProviderSettings(msgspec.Struct, frozen=True, kw_only=True):
     anthropic_base_url: str | None = None
     """Another Messages API endpoint (a proxy, or the local fake in tests)."""
     anthropic_model: str = "claude-sonnet-5-5"
-    bedrock_model: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-    """A Bedrock model or inference-profile id with the Messages API."""
+    bedrock_model: str = "global.anthropic.claude-sonnet-5-5"
+    """A Bedrock model or inference-profile id with the Messages API (check the account's
+    model access and region; e.g. ``us.anthropic.claude-sonnet-4-5-20250929-v1:0``)."""
     bedrock_region: str | None = None
     """Defaults to ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` / the AWS profile's region."""
     bedrock_base_url: str | None = None
@@ -62,7 +63,8 @@ class ProviderSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Tries per provider for transient failures (the first try included)."""
     timeout_seconds: Seconds = 60.0
     """Per request to a remote model."""
-    max_output_tokens: Annotated[int, msgspec.Meta(ge=256, le=16384)] = 2048
+    max_output_tokens: Annotated[int, msgspec.Meta(ge=256, le=16384)] = 4096
+    """Room for every capped field (about 5,000 characters of JSON) with tokenizer headroom."""
     retry_wait_initial: Seconds = 1.0
     retry_wait_max: Seconds = 20.0
     max_retry_after: Seconds = 60.0

@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import anthropic
-from anthropic.types import Message, MessageParam, ToolChoiceToolParam, ToolParam
+from anthropic.types import (
+    Message,
+    MessageParam,
+    ThinkingConfigDisabledParam,
+    ToolChoiceToolParam,
+    ToolParam,
+)
 
 from collections_analyzer.providers.base import (
     AnalysisResult,
@@ -35,6 +41,7 @@ from collections_shared.analysis import InvalidAnalysisError, normalize_analysis
 
 MAX_LONG_EDGE = 1568
 """The model only ever gets the preview derivative; anything larger is a caller bug."""
+MAX_MODEL_NAME = 100
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 """The Messages API's per-image limit."""
 # Caps of the raw tool input kept for audit: a model told to write a novel must not fill a row.
@@ -82,6 +89,9 @@ class MessagesProvider:
                 messages=[_user_message(image, media_type)],
                 tools=[_tool()],
                 tool_choice=ToolChoiceToolParam(type="tool", name=TOOL_NAME),
+                # A forced tool call is incompatible with (adaptive) thinking, on by default on
+                # newer models; the analysis needs no reasoning trace either.
+                thinking=ThinkingConfigDisabledParam(type="disabled"),
             )
         except anthropic.APIError as error:
             raise map_api_error(error) from error
@@ -148,7 +158,7 @@ def parse_message(message: Message, *, provider: str, latency_ms: int) -> Analys
     return AnalysisResult(
         analysis=analysis,
         provider=provider,
-        model=message.model,
+        model=message.model[:MAX_MODEL_NAME],
         prompt_version=PROMPT_VERSION,
         input_tokens=message.usage.input_tokens,
         output_tokens=message.usage.output_tokens,
