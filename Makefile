@@ -12,6 +12,7 @@ help: ## Show the targets
 install: ## Install the workspace (one lock file) and the system tools it needs
 	@./scripts/ensure-system-tools
 	@$(UV) sync --locked --all-packages --quiet
+	@./services/analyzer/tagger/install.sh
 
 up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six services, UI on :8000)
 	@$(RUN) python -m collections_shared.devstack up

@@ -12,41 +12,15 @@ import pytest
 
 from collections_shared.aws import AwsClients
 from collections_shared.devstack.stack import SERVICES, LocalStack, StackConfig, StackError
-from collections_shared.testing.fixtures import free_port
+from collections_shared.testing.stack import stack_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 
 PASSWORD = "Correct-Horse-9"
 
 
-def stack_config(home: Path) -> StackConfig:
-    base = free_port()
-    while any(not _free(base + offset) for offset in range(len(SERVICES))):
-        base = free_port()
-    return StackConfig(
-        home=home,
-        base_port=base,
-        pg_port=free_port(),
-        aws_port=free_port(),
-        external_database_url=None,
-        external_aws_endpoint=None,
-        echo_logs=False,
-        health_timeout=120,
-    )
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 @pytest.fixture(name="home")
 def fx_home(tmp_path: Path) -> Path:
-    tmp_path.chmod(0o755)  # the PostgreSQL server account must reach its data directory
     return tmp_path / "state"
 
 

@@ -225,6 +225,7 @@ def create_service_app(
         )
         if openapi
         else None,
+        logging_config=None,  # logging is structlog's, configured once per process
         cors_config=CORSConfig(allow_origins=list(cors_origins), allow_credentials=False)
         if cors_origins
         else None,

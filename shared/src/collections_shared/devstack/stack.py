@@ -225,11 +225,14 @@ class LocalStack:
                 await connection.close()
                 return
 
-    def app_database_url(self) -> str:
-        owner = self.config.external_database_url or (
+    def owner_database_url(self) -> str:
+        """The schema owner's DSN (migrations, admin tasks, tests that count rows)."""
+        return self.config.external_database_url or (
             self._postgres.admin_dsn(DATABASE) if self._postgres else ""
         )
-        return _with_credentials(owner, APP_ROLE, self._secrets["app_password"])
+
+    def app_database_url(self) -> str:
+        return _with_credentials(self.owner_database_url(), APP_ROLE, self._secrets["app_password"])
 
     # --- AWS emulator -----------------------------------------------------------------------
 

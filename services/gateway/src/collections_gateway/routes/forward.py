@@ -26,7 +26,7 @@ def _headers(request: Request[Any, Any, State]) -> dict[str, str]:
 
 
 async def _body(request: Request[Any, Any, State]) -> bytes:
-    body = await _body(request)
+    body = await request.body()
     if len(body) > _MAX_BODY:
         raise PayloadTooLargeError("the request body is larger than 64 KiB", code="body_too_large")
     return body

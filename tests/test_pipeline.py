@@ -1,0 +1,282 @@
+"""Upload to searchable across all six services, on the real local stack (local providers)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from PIL import Image
+
+from collections_shared.aws import AwsClients
+from collections_shared.devstack.stack import LocalStack
+from collections_shared.testing.api import ApiUser, sign_up, upload
+from collections_shared.testing.golden import golden_dir
+from collections_shared.testing.images import jpeg
+
+pytestmark = [pytest.mark.slow, pytest.mark.stack]
+
+TERMINAL = {"searchable", "failed"}
+
+
+@pytest.fixture(name="api")
+async def fx_api(stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(name="user")
+async def fx_user(api: httpx.AsyncClient) -> ApiUser:
+    return await sign_up(api, f"e2e-{uuid.uuid4().hex[:10]}@example.com")
+
+
+async def wait_terminal(
+    api: httpx.AsyncClient, user: ApiUser, ids: list[str], within: float = 180
+) -> dict[str, Any]:
+    """Poll until every item is searchable or failed; returns the final item documents."""
+    deadline = time.monotonic() + within
+    done: dict[str, Any] = {}
+    while len(done) < len(ids):
+        for item_id in ids:
+            if item_id in done:
+                continue
+            item = (await api.get(f"/items/{item_id}", headers=user.headers)).json()
+            if item["status"] in TERMINAL:
+                done[item_id] = item
+        if len(done) < len(ids):
+            if time.monotonic() > deadline:
+                pending = {
+                    i: (await api.get(f"/items/{i}", headers=user.headers)).json()["status"]
+                    for i in ids
+                    if i not in done
+                }
+                raise AssertionError(f"not terminal after {within}s: {pending}")
+            await asyncio.sleep(0.5)
+    return done
+
+
+async def owner(stack: LocalStack) -> asyncpg.Connection:
+    return await asyncpg.connect(stack.owner_database_url())
+
+
+async def test_golden_photos_all_become_searchable(
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """All 52 golden photos reach ``searchable``; derivatives carry no EXIF; search finds them."""
+    folder = golden_dir()
+    rows = [
+        json.loads(line)
+        for line in (folder / "captions.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    ids = []
+    for row in rows:
+        response = await upload(
+            api, user, (folder / row["file"]).read_bytes(), filename=row["file"].split("/")[-1]
+        )
+        assert 202 == response.status_code, response.text
+        ids.append(response.json()["id"])
+    items = await wait_terminal(api, user, ids)
+    failed = {
+        item_id: item["failure"]
+        for item_id, item in items.items()
+        if item["status"] != "searchable"
+    }
+    assert {} == failed
+    sample = items[ids[0]]
+    async with httpx.AsyncClient() as plain:
+        preview = (await plain.get(sample["preview_url"])).content
+    assert 0 == len(Image.open(io.BytesIO(preview)).getexif())
+    assert sample["analysis"]["provider"] == "local"
+    found = (
+        await api.post(
+            "/search", json={"query": rows[0]["captions"][1], "limit": 52}, headers=user.headers
+        )
+    ).json()
+    assert found["results"], found
+
+
+async def test_every_event_delivered_twice_changes_nothing(
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """Replaying the S3 notification and every event leaves rows and objects as they were."""
+    item_id = (await upload(api, user, jpeg(320, 240, seed=901))).json()["id"]
+    await wait_terminal(api, user, [item_id])
+    before = await _footprint(stack, user, item_id)
+    await _replay(stack, user, item_id)
+    await asyncio.sleep(6)  # let every consumer see the replays
+    assert before == await _footprint(stack, user, item_id)
+
+
+async def _footprint(stack: LocalStack, user: ApiUser, item_id: str) -> dict[str, Any]:
+    connection = await owner(stack)
+    try:
+        row = await connection.fetchrow(
+            """SELECT i.status, i.generation,
+                      (SELECT count(*) FROM analyses a WHERE a.item_id = i.id) AS analyses,
+                      (SELECT count(*) FROM embeddings e WHERE e.item_id = i.id) AS embeddings,
+                      (SELECT max(created_at) FROM embeddings e WHERE e.item_id = i.id)
+                          AS embedded_at
+                 FROM items i WHERE i.id = $1""",
+            uuid.UUID(item_id),
+        )
+    finally:
+        await connection.close()
+    aws = AwsClients(region="us-east-1", endpoint_url=stack.config.aws_endpoint)
+    async with aws.client("s3") as s3:
+        listing = await s3.list_objects_v2(Bucket="collections-images", Prefix=f"{user.user_id}/")
+    return {**dict(row), "objects": sorted(entry["Key"] for entry in listing.get("Contents", []))}
+
+
+async def _replay(stack: LocalStack, user: ApiUser, item_id: str) -> None:
+    """Send the S3 notification again and re-publish the item's events with their original ids."""
+    from collections_shared.events import (
+        AnalysisComplete,
+        ImageProcessed,
+        derived_event_id,
+        utc_now,
+    )
+    from collections_shared.publisher import EventPublisher
+
+    assert stack.outputs is not None
+    connection = await owner(stack)
+    try:
+        item = await connection.fetchrow("SELECT * FROM items WHERE id = $1", uuid.UUID(item_id))
+        analysis = await connection.fetchrow(
+            "SELECT id, version FROM analyses WHERE item_id = $1", item["id"]
+        )
+    finally:
+        await connection.close()
+    aws = AwsClients(region="us-east-1", endpoint_url=stack.config.aws_endpoint)
+    notification = {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Put",
+                "s3": {"object": {"key": item["original_key"], "size": 1}},
+            }
+        ]
+    }
+    async with aws.client("sqs") as sqs, aws.client("events") as events:
+        await sqs.send_message(
+            QueueUrl=stack.outputs.queue_urls["collections-ingest"],
+            MessageBody=json.dumps(notification),
+        )
+        publisher = EventPublisher(events, bus_name="collections", source="collections.test")
+        common = {
+            "occurred_at": utc_now(),
+            "user_id": user.user_id,
+            "item_id": item["id"],
+            "correlation_id": "replay",
+        }
+        await publisher.publish(
+            ImageProcessed(
+                event_id=derived_event_id(item["id"], "ImageProcessed", item["generation"]),
+                bucket="collections-images",
+                original_key=item["original_key"],
+                derivative_keys=json.loads(item["derivative_keys"])
+                if isinstance(item["derivative_keys"], str)
+                else item["derivative_keys"],
+                width=item["width"],
+                height=item["height"],
+                mime_type=item["mime_type"],
+                sha256=item["sha256"],
+                **common,
+            ),
+            AnalysisComplete(
+                event_id=derived_event_id(analysis["id"], "AnalysisComplete"),
+                analysis_id=analysis["id"],
+                version=analysis["version"],
+                **common,
+            ),
+        )
+
+
+async def test_presigned_upload_goes_through_the_pipeline(
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """A browser-style presigned POST straight to S3 ends searchable like a gateway upload."""
+    data = jpeg(200, 150, seed=902)
+    presign = (
+        await api.post(
+            "/items/uploads",
+            json={"filename": "direct.jpg", "content_type": "image/jpeg", "size": len(data)},
+            headers=user.headers,
+        )
+    ).json()
+    async with httpx.AsyncClient() as plain:
+        posted = await plain.post(
+            presign["url"],
+            data=presign["fields"],
+            files={"file": ("direct.jpg", data, "image/jpeg")},
+        )
+    assert posted.status_code in (200, 201, 204), posted.text
+    items = await wait_terminal(api, user, [presign["item_id"]])
+    assert "searchable" == items[presign["item_id"]]["status"]
+
+
+async def test_imported_analysis_skips_the_analyzer(
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """An analysis supplied on upload is stored as provider ``import``; the item is searchable."""
+    analysis = {
+        "category": "food",
+        "summary": "A bowl of ramen on a wooden table.",
+        "tags": ["ramen", "noodles"],
+    }
+    response = await api.post(
+        "/items",
+        files={"file": ("ramen.jpg", jpeg(120, 90, seed=903), "image/jpeg")},
+        data={"analysis": json.dumps(analysis)},
+        headers=user.headers,
+    )
+    item_id = response.json()["id"]
+    item = (await wait_terminal(api, user, [item_id]))[item_id]
+    assert ("searchable", "import") == (item["status"], item["analysis"]["provider"])
+    assert "A bowl of ramen on a wooden table." == item["analysis"]["analysis"]["summary"]
+    found = (
+        await api.post(
+            "/search", json={"query": "ramen noodles", "mode": "keyword"}, headers=user.headers
+        )
+    ).json()
+    assert item_id in [result["item_id"] for result in found["results"]]
+
+
+async def test_corrupt_upload_fails_with_its_reason(
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """A truncated JPEG passes the gateway's sniff but fails at ingest with ``corrupt_image``."""
+    data = jpeg(400, 300, seed=904)[:600]
+    item_id = (await upload(api, user, data)).json()["id"]
+    item = (await wait_terminal(api, user, [item_id]))[item_id]
+    assert ("failed", "ingest", "corrupt_image") == (
+        item["status"],
+        item["failure"]["stage"],
+        item["failure"]["code"],
+    )
+
+
+async def test_reanalysis_adds_a_version(
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """POST /items/{id}/analyze creates analysis version 2 and the item is searchable again."""
+    item_id = (await upload(api, user, jpeg(160, 120, seed=905))).json()["id"]
+    await wait_terminal(api, user, [item_id])
+    assert 202 == (await api.post(f"/items/{item_id}/analyze", headers=user.headers)).status_code
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        versions = (await api.get(f"/items/{item_id}/analyses", headers=user.headers)).json()[
+            "analyses"
+        ]
+        if len(versions) == 2:
+            break
+        await asyncio.sleep(0.5)
+    assert [2, 1] == [version["version"] for version in versions]
+    item = (await wait_terminal(api, user, [item_id]))[item_id]
+    assert "searchable" == item["status"]
