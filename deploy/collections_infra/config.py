@@ -7,12 +7,14 @@ parsed here once, and a bad value stops the synth with a message naming the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import json
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol
 
 from aws_cdk import aws_logs as logs
 
 STAGES = ("dev", "prod")
+SERVICE_NAMES = ("gateway", "ingest", "analyzer", "embedder", "search", "chat")
 
 
 class ContextReader(Protocol):
@@ -63,6 +65,9 @@ class StageConfig:
     instead of building the Dockerfiles at deploy time."""
     arm64: bool = False
     """Graviton tasks (about 20 % cheaper); the images must then be built for linux/arm64."""
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Extra environment per service, e.g. ``{"gateway": {"GATEWAY_RATE_LIMIT_PER_MINUTE":
+    "200"}}``: any setting of a service's settings.py, without a code change."""
 
     @property
     def prefix(self) -> str:
@@ -118,27 +123,42 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _parse(name: str, kind: Any, raw: Any) -> Any:
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).lower()
+    if text not in {"true", "1", "yes", "false", "0", "no", ""}:
+        raise ValueError(text)
+    return text in {"true", "1", "yes"}
+
+
+def _origins(raw: Any) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _service_env(raw: Any) -> dict[str, dict[str, str]]:
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    return {str(name): {str(k): str(v) for k, v in env.items()} for name, env in value.items()}
+
+
+# Field annotations (strings, with postponed evaluation) → how a context value becomes one.
+_PARSERS: dict[str, Any] = {
+    "bool": _bool,
+    "int": int,
+    "str": str,
+    "tuple[str, ...]": _origins,
+    "dict[str, dict[str, str]]": _service_env,
+}
+
+
+def _parse(name: str, kind: str, raw: Any) -> Any:
     """Turn a context value (JSON from cdk.json, or a string from ``-c``) into ``kind``."""
-    if kind in {"bool", bool}:
-        if isinstance(raw, bool):
-            return raw
-        if str(raw).lower() in {"true", "1", "yes"}:
-            return True
-        if str(raw).lower() in {"false", "0", "no", ""}:
-            return False
-    elif kind in {"int", int}:
-        try:
-            return int(raw)
-        except (TypeError, ValueError):
-            pass
-    elif kind in {"tuple[str, ...]"}:
-        items = raw if isinstance(raw, list) else str(raw).split(",")
-        return tuple(str(item).strip() for item in items if str(item).strip())
-    elif kind in {"str", str}:
-        return str(raw)
-    msg = f"context {name}: cannot read {raw!r} as {kind}"
-    raise ConfigError(msg)
+    try:
+        return _PARSERS[kind](raw)
+    except (AttributeError, TypeError, ValueError) as error:
+        msg = f"context {name}: cannot read {raw!r} as {kind}"
+        raise ConfigError(msg) from error
 
 
 def load_config(context: ContextReader) -> StageConfig:
@@ -153,16 +173,20 @@ def load_config(context: ContextReader) -> StageConfig:
         raise ConfigError(msg)
     config = StageConfig(stage=stage, **DEFAULTS[stage])
     overrides: dict[str, Any] = {}
-    for field in fields(StageConfig):
-        if field.name == "stage":
+    for spec in fields(StageConfig):
+        if spec.name == "stage":
             continue
-        key = _camel(field.name)
+        key = _camel(spec.name)
         raw = context.try_get_context(key)
         if raw is not None:
-            overrides[field.name] = _parse(key, field.type, raw)
+            overrides[spec.name] = _parse(key, str(spec.type), raw)
     config = replace(config, **overrides)
     if config.stage == "prod" and not config.certificate_arn:
         msg = "context certificateArn: prod serves HTTPS only, so it needs an ACM certificate"
+        raise ConfigError(msg)
+    unknown = set(config.service_env) - set(SERVICE_NAMES)
+    if unknown:
+        msg = f"context serviceEnv: no service named {', '.join(sorted(unknown))}"
         raise ConfigError(msg)
     return config
 

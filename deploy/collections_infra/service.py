@@ -94,6 +94,8 @@ class FargateApp(Construct):
             command=command,
             environment={
                 "LOG_FORMAT": "json",
+                # The root filesystem is read-only; anything that caches goes to /tmp.
+                "XDG_CACHE_HOME": "/tmp/cache",  # noqa: S108 - the task's private scratch volume
                 f"{spec.name.upper()}_HOST": "0.0.0.0",  # noqa: S104 - inside the task's own ENI
                 f"{spec.name.upper()}_PORT": str(spec.port),
                 **environment,

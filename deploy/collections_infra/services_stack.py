@@ -120,7 +120,7 @@ class ServicesStack(Stack):
                 env["CORS_ORIGINS"] = ",".join(self.config.origins)
         if spec.name == "chat":
             env["CHAT_TABLE"] = data.chat.table.table_name
-        return env
+        return {**env, **self.config.service_env.get(spec.name, {})}
 
     def _secrets(self, spec: ServiceSpec) -> dict[str, ecs.Secret]:
         """Injected by the task's execution role at start; never in the template."""

@@ -23,10 +23,11 @@ PROD_CONTEXT = {
     "stage": "prod",
     "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0000-test",
     "domainName": "photos.example.com",
+    "serviceEnv": '{"gateway": {"GATEWAY_RATE_LIMIT_PER_MINUTE": "200"}}',
 }
 
 # The CDK app is not an installed package: it runs from deploy/ (cdk.json: python3 app.py).
-sys.path.insert(0, str(DEPLOY))
+sys.path.append(str(DEPLOY))
 # jsii's banner about the machine's Node.js release says nothing about our code.
 os.environ.setdefault(
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", ",".join(str(v) for v in range(14, 40))

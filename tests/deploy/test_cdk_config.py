@@ -76,6 +76,18 @@ def test_context_values_are_parsed(key: str, raw: Any, field: str, expected: Any
     assert expected == getattr(load_config(Context(**{key: raw})), field)
 
 
+def test_service_env_is_read_from_json() -> None:
+    """Extra settings per service arrive as JSON on the command line."""
+    config = load_config(Context(serviceEnv='{"search": {"SEARCH_RRF_K": 30}}'))
+    assert {"search": {"SEARCH_RRF_K": "30"}} == config.service_env
+
+
+def test_service_env_for_an_unknown_service_is_refused() -> None:
+    """A misspelt service name would silently configure nothing, so it is an error."""
+    with pytest.raises(ConfigError, match="serch"):
+        load_config(Context(serviceEnv={"serch": {"X": "1"}}))
+
+
 def test_unparseable_context_names_the_key() -> None:
     """A value that is not a number fails with the context key in the message."""
     with pytest.raises(ConfigError, match="workerMaxTasks"):

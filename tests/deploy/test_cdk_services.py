@@ -159,6 +159,14 @@ def test_containers_are_hardened_and_health_checked(stage: Any) -> None:
         assert "password" not in json.dumps(env).lower().replace("pgpassword", "")
 
 
+def test_service_env_from_context_reaches_only_its_service(prod: Any) -> None:
+    """``serviceEnv`` sets a gateway setting in the gateway's container and nowhere else."""
+    for spec in SERVICES:
+        env = {e["Name"]: e["Value"] for e in _container(prod, spec.name)["Environment"]}
+        expected = "200" if spec.name == "gateway" else None
+        assert expected == env.get("GATEWAY_RATE_LIMIT_PER_MINUTE"), spec.name
+
+
 def test_provider_keys_reach_only_the_services_that_call_providers(stage: Any) -> None:
     """Anthropic and Voyage keys come from Secrets Manager, only where the catalog says."""
     for spec in SERVICES:

@@ -73,6 +73,13 @@ def test_a_running_task_is_not_complete() -> None:
     assert {"IsComplete": False} == is_complete(_event("Create", Data={"TaskArn": TASK}), None, ecs)
 
 
+def test_a_task_not_yet_visible_is_waited_for() -> None:
+    """ECS may not list a task right after starting it; that is not a failure."""
+    assert {"IsComplete": False} == is_complete(
+        _event("Create", Data={"TaskArn": TASK}), None, FakeEcs(None)
+    )
+
+
 def test_exit_code_zero_completes() -> None:
     """A migrate container that exited 0 lets the deploy go on."""
     task = {"lastStatus": "STOPPED", "containers": [{"name": "migrate", "exitCode": 0}]}

@@ -53,12 +53,11 @@ def is_complete(event: dict[str, Any], _context: object = None, ecs: Any = None)
     task_arn = event["Data"]["TaskArn"]
     described = (ecs or _ecs()).describe_tasks(cluster=props["Cluster"], tasks=[task_arn])
     tasks = described.get("tasks", [])
-    if not tasks:
-        msg = f"migration task {task_arn} vanished: {described.get('failures')}"
-        raise RuntimeError(msg)
-    task = tasks[0]
-    if task.get("lastStatus") != "STOPPED":
+    # A task just started may not be visible yet (ECS is eventually consistent); the provider's
+    # total timeout bounds the wait if it never shows up.
+    if not tasks or tasks[0].get("lastStatus") != "STOPPED":
         return {"IsComplete": False}
+    task = tasks[0]
     containers: list[dict[str, Any]] = task.get("containers", [])
     container = next((c for c in containers if c["name"] == CONTAINER), {})
     exit_code = container.get("exitCode")
