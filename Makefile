@@ -4,20 +4,23 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv)
 RUN := $(UV) run --locked
 
-.PHONY: help install up test lint fmt typecheck pytest bench chaos clean synth
+.PHONY: help install install-dev up test lint fmt typecheck pytest bench chaos clean synth
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: ## Install the workspace (one lock file) and the system tools it needs
+install: ## Install what the services need (one lock file) and the system tools
 	@./scripts/ensure-system-tools
-	@$(UV) sync --locked --all-packages --quiet
+	@$(UV) sync --locked --all-packages --no-default-groups --inexact --quiet
 	@./services/analyzer/tagger/install.sh
 
-up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six services, UI on :8000)
-	@$(RUN) python -m collections_shared.devstack up
+install-dev: install ## Also install the test, lint and deploy tooling
+	@$(UV) sync --locked --all-packages --quiet
 
-test: install lint typecheck pytest ## Lint, type-check and run every test
+up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six services, UI on :8000)
+	@$(UV) run --no-sync python -m collections_shared.devstack up
+
+test: install-dev lint typecheck pytest ## Lint, type-check and run every test
 
 lint: ## Ruff lint and format check
 	@$(RUN) ruff check .
@@ -27,17 +30,17 @@ fmt: ## Format and auto-fix
 	@$(RUN) ruff format .
 	@$(RUN) ruff check --fix .
 
-typecheck: ## mypy --strict over the shared library and every service
-	@$(RUN) mypy shared/src services/*/src
+typecheck: ## mypy --strict over the shared library, every service and the CDK app
+	@$(RUN) mypy shared/src services/*/src deploy
 
 pytest: ## The test suites (pytest's "no tests collected" counts as a failure)
 	@$(RUN) pytest $(PYTEST_ARGS)
 
-bench: install ## Benchmarks: print numbers against a baseline measured in the same run
+bench: install-dev ## Benchmarks: print numbers against a baseline measured in the same run
 	@$(RUN) python -m bench
 
-clean: ## Remove local state (database, emulator snapshot, logs)
-	rm -rf .local/state
+clean: ## Remove local state (database, emulator snapshot, logs; keeps installed tools)
+	rm -rf .local/postgres .local/aws-state.pickle .local/logs .local/stack.json .local/secrets.json
 
-synth: install ## Synthesize the AWS CDK app (dev and prod, offline) and lint it with cfn-lint
+synth: install-dev ## Synthesize the AWS CDK app (dev and prod, offline) and lint it with cfn-lint
 	@$(RUN) deploy/synth.sh

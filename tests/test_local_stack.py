@@ -6,12 +6,14 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from collections_shared.aws import AwsClients
 from collections_shared.devstack.stack import SERVICES, LocalStack, StackConfig, StackError
+from collections_shared.testing.api import ApiUser, sign_up, upload
+from collections_shared.testing.images import jpeg
 from collections_shared.testing.stack import stack_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
@@ -62,59 +64,52 @@ async def test_port_in_use_is_named(home: Path) -> None:
         await stack.stop()
 
 
-async def _sign_up_and_store(stack: LocalStack) -> tuple[str, str]:
-    assert stack.outputs is not None
-    aws = AwsClients(region="us-east-1", endpoint_url=stack.config.aws_endpoint)
-    async with aws.client("cognito-idp") as cognito, aws.client("s3") as s3:
-        sub = (
-            await cognito.sign_up(
-                ClientId=stack.outputs.app_client_id, Username="keep@example.com", Password=PASSWORD
-            )
-        )["UserSub"]
-        await cognito.admin_confirm_sign_up(
-            UserPoolId=stack.outputs.user_pool_id, Username="keep@example.com"
-        )
-        key = f"{sub}/images/kept.jpg"
-        await s3.put_object(Bucket="collections-images", Key=key, Body=b"bytes that must survive")
-    return sub, key
+async def _wait_searchable(api: httpx.AsyncClient, user: ApiUser, item_id: str) -> dict[str, Any]:
+    for _ in range(240):
+        item: dict[str, Any] = (await api.get(f"/items/{item_id}", headers=user.headers)).json()
+        if item["status"] in ("searchable", "failed"):
+            return item
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"item {item_id} did not finish")
 
 
-async def _login_sub(stack: LocalStack) -> str:
-    assert stack.outputs is not None
-    aws = AwsClients(region="us-east-1", endpoint_url=stack.config.aws_endpoint)
-    async with aws.client("cognito-idp") as cognito:
-        result = await cognito.initiate_auth(
-            ClientId=stack.outputs.app_client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": "keep@example.com", "PASSWORD": PASSWORD},
-        )
-        user = await cognito.get_user(AccessToken=result["AuthenticationResult"]["AccessToken"])
-    return str(user["Username"])
-
-
-async def test_account_and_objects_survive_a_restart(home: Path) -> None:
-    """Sign up and store an object, stop, start again: same user (same sub), same bytes."""
+async def test_account_and_items_survive_a_restart(home: Path) -> None:
+    """Sign up and upload, stop the stack, start it again: same account (same sub), same item."""
     config = stack_config(home)
     stack = LocalStack(config)
     try:
         first_start = await stack.start()
-        sub, key = await _sign_up_and_store(stack)
-        pool_before = stack.outputs.user_pool_id if stack.outputs else ""
+        async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as api:
+            user = await sign_up(api, "keep@example.com", PASSWORD)
+            item_id = (await upload(api, user, jpeg(300, 200, seed=77))).json()["id"]
+            before = await _wait_searchable(api, user, item_id)
     finally:
         await stack.stop()
 
     again = LocalStack(config)
     try:
         second_start = await again.start()
-        assert again.outputs is not None
-        assert pool_before == again.outputs.user_pool_id
-        assert sub == await _login_sub(again)
-        aws = AwsClients(region="us-east-1", endpoint_url=config.aws_endpoint)
-        async with aws.client("s3") as s3:
-            body = await (await s3.get_object(Bucket="collections-images", Key=key))["Body"].read()
-        assert b"bytes that must survive" == body
+        async with httpx.AsyncClient(base_url=again.url("gateway"), timeout=60) as api:
+            login = await api.post(
+                "/auth/login", json={"email": "keep@example.com", "password": PASSWORD}
+            )
+            assert 200 == login.status_code, login.text
+            token = login.json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            after = (await api.get(f"/items/{item_id}", headers=headers)).json()
+            async with httpx.AsyncClient() as plain:
+                thumbnail = await plain.get(after["thumbnail_url"])
+            found = await api.post("/search", json={"query": "photo"}, headers=headers)
     finally:
         await again.stop()
+    assert "searchable" == before["status"]
+    assert (before["id"], "searchable", before["sha256"]) == (
+        after["id"],
+        after["status"],
+        after["sha256"],
+    )
+    assert 200 == thumbnail.status_code
+    assert 200 == found.status_code
     print(f"first start {first_start:.1f}s, second start {second_start:.1f}s")  # noqa: T201
 
 

@@ -49,17 +49,26 @@ class AwsClients:
         specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}")
         return specific or self.endpoint_url
 
-    def client(self, service: str, **overrides: Any) -> Any:
+    def client(self, service: str, *, endpoint_url: str | None = None, **overrides: Any) -> Any:
         """An async context manager yielding a client for ``service``."""
         return self._session.client(
             service,
-            endpoint_url=self.endpoint_for(service),
+            endpoint_url=endpoint_url or self.endpoint_for(service),
             config=self._config.merge(Config(**overrides)) if overrides else self._config,
         )
 
-    async def open(self, stack: AsyncExitStack, service: str, **overrides: Any) -> Any:
+    async def open(
+        self,
+        stack: AsyncExitStack,
+        service: str,
+        *,
+        endpoint_url: str | None = None,
+        **overrides: Any,
+    ) -> Any:
         """Open a client whose lifetime is tied to ``stack``."""
-        return await stack.enter_async_context(self.client(service, **overrides))
+        return await stack.enter_async_context(
+            self.client(service, endpoint_url=endpoint_url, **overrides)
+        )
 
 
 def bucket_check(s3: Any, bucket: str) -> HealthCheck:

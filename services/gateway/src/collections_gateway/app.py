@@ -45,11 +45,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             s3 = await runtime.client("s3")
             events = await runtime.client("events")
             cognito = await runtime.client("cognito-idp")
+            signer = (
+                await runtime.aws.open(
+                    runtime.stack, "s3", endpoint_url=settings.public_s3_endpoint
+                )
+                if settings.public_s3_endpoint
+                else s3
+            )
             objects = S3Objects(
-                s3,
-                bucket=settings.bucket,
-                url_expiry=settings.url_expiry_seconds,
-                public_endpoint=settings.public_s3_endpoint,
+                s3, bucket=settings.bucket, url_expiry=settings.url_expiry_seconds, signer=signer
             )
             publisher = await runtime.publisher("gateway")
             verifier_config = settings.verifier_config()

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from collections_shared.keys import derivative_prefix, user_prefix
 
 
 class S3Objects:
+    """``client`` does the work; ``signer`` signs URLs for browsers.
+
+    They differ only when browsers reach S3 at another address than the services do (an emulator
+    behind a proxy): the host is part of a SigV4 signature, so URLs are signed for that address.
+    """
+
     def __init__(
-        self, client: Any, *, bucket: str, url_expiry: int, public_endpoint: str = ""
+        self, client: Any, *, bucket: str, url_expiry: int, signer: Any | None = None
     ) -> None:
         self.client = client
+        self.signer = signer or client
         self.bucket = bucket
         self._url_expiry = url_expiry
-        self._public = urlsplit(public_endpoint) if public_endpoint else None
-
-    def public_url(self, url: str) -> str:
-        """Rewrite an emulator URL to the address browsers use, when configured."""
-        if self._public is None:
-            return url
-        parts = urlsplit(url)
-        return urlunsplit(parts._replace(scheme=self._public.scheme, netloc=self._public.netloc))
 
     async def put(self, key: str, data: bytes, content_type: str, *, correlation_id: str) -> None:
         await self.client.put_object(
@@ -43,10 +42,10 @@ class S3Objects:
         params = {"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type}
         if download is not None:
             params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(download)}"
-        url: str = await self.client.generate_presigned_url(
+        url: str = await self.signer.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=self._url_expiry
         )
-        return self.public_url(url)
+        return url
 
     async def delete_item_objects(self, user_id: str, item_id: uuid.UUID, original: str) -> int:
         await self.client.delete_object(Bucket=self.bucket, Key=original)

@@ -199,7 +199,7 @@ class ItemsService:
                 ),
             )
         post = await presigned_post(
-            self.s3.client,
+            self.s3.signer,
             bucket=self.s3.bucket,
             user_id=user_id,
             key=key,
@@ -210,7 +210,7 @@ class ItemsService:
         )
         return PresignedUpload(
             item_id=item_id,
-            url=self.s3.public_url(post["url"]),
+            url=post["url"],
             fields=post["fields"],
             expires_in=self.settings.presign_expiry_seconds,
         )

@@ -25,7 +25,8 @@ class Settings(CommonSettings, frozen=True, kw_only=True):
     url_expiry_seconds: Annotated[int, msgspec.Meta(ge=60, le=7 * 24 * 3600)] = 3600
     """Lifetime of the presigned thumbnail/preview/original GET URLs."""
     public_s3_endpoint: str = ""
-    """Base URL browsers use for S3 when it differs from AWS_ENDPOINT_URL (e.g. behind a proxy)."""
+    """S3 address for browsers when it differs from the services' (an emulator behind a proxy);
+    presigned URLs are signed for it. Leave empty on AWS."""
     cors_origins: str = ""
     """Comma-separated allowlist of browser origins; empty disables CORS."""
     openapi_enabled: bool = True
