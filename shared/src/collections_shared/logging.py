@@ -98,6 +98,11 @@ def bind_unit_of_work(**ids: str | None) -> None:
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
-    """A structlog logger; the name, if given, is bound as ``logger``."""
-    logger: structlog.stdlib.BoundLogger = structlog.get_logger()
-    return logger.bind(logger=name) if name else logger
+    """A structlog logger; the name, if given, is bound as ``component``.
+
+    Stays lazy: module-level loggers are created at import, before :func:`configure_logging`.
+    """
+    logger: structlog.stdlib.BoundLogger = (
+        structlog.get_logger(component=name) if name else structlog.get_logger()
+    )
+    return logger
