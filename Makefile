@@ -31,7 +31,7 @@ fmt: ## Format and auto-fix
 	@$(RUN) ruff check --fix .
 
 typecheck: ## mypy --strict over the shared library, every service and the CDK app
-	@$(RUN) mypy shared/src services/*/src deploy
+	@$(RUN) mypy shared/src services/*/src deploy bench
 
 pytest: ## The test suites (pytest's "no tests collected" counts as a failure)
 	@$(RUN) pytest $(PYTEST_ARGS)

@@ -201,7 +201,12 @@ def recipe_table(provider: LocalEmbeddingProvider, golden: list[list[str]]) -> N
     print("\nexample (document.py):", embedding_document(analyses[0]))
 
 
-def main() -> None:
+def run() -> dict[str, float]:
+    """``python -m bench embeddings``: the tables below, and the local model's headline numbers."""
+    return main()
+
+
+def main() -> dict[str, float]:
     """Print both tables as Markdown."""
     golden = load_golden()
     provider = LocalEmbeddingProvider()
@@ -216,6 +221,7 @@ def main() -> None:
         f"{cold_load_seconds():.2f} s | {size:.0f} MB |\n"
     )
     recipe_table(provider, golden)
+    return {**quality, **rates}
 
 
 if __name__ == "__main__":
