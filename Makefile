@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv)
 RUN := $(UV) run --locked
 
-.PHONY: help install install-dev up test lint fmt typecheck pytest bench chaos clean synth
+.PHONY: help install install-dev up test lint fmt typecheck pytest bench chaos clean synth redrive
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,11 @@ pytest: ## The test suites (pytest's "no tests collected" counts as a failure)
 
 bench: install-dev ## Benchmarks: print numbers against a baseline measured in the same run
 	@$(RUN) python -m bench
+
+redrive: ## Move dead-lettered messages back (QUEUE=collections-analyzer, default all; DRY=1 counts)
+	@AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$${COLLECTIONS_AWS_PORT:-4566}} \
+	 AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} \
+	 $(UV) run --no-sync python -m collections_shared.redrive $(if $(QUEUE),$(QUEUE),--all) $(if $(DRY),--dry-run)
 
 clean: ## Remove local state (database, emulator snapshot, logs; keeps installed tools)
 	rm -rf .local/postgres .local/aws-state.pickle .local/logs .local/stack.json .local/secrets.json
