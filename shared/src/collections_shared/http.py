@@ -58,12 +58,13 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 def _problem(
     request: Request[Any, Any, State], problem: Problem, headers: dict[str, str] | None = None
 ) -> Response[Problem]:
-    request_id = request.scope.get("state", {}).get("request_id", "")
+    # Requests that matched no route never passed the middleware: give them an id here.
+    request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
     return Response(
         msgspec.structs.replace(problem, request_id=request_id),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
-        headers=headers,
+        headers={**SECURITY_HEADERS, REQUEST_ID_HEADER: request_id, **(headers or {})},
     )
 
 

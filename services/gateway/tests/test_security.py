@@ -1,0 +1,134 @@
+"""Gateway hygiene and limits: rate limits, quotas, CORS, headers, schema switch, forged tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from collections_gateway.app import create_app
+from collections_gateway.settings import Settings
+from collections_shared.testing.api import ApiUser, sign_up, upload
+from collections_shared.testing.fixtures import AwsStack, DatabaseUnderTest
+from collections_shared.testing.images import jpeg
+
+Client = AsyncTestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture(name="gateway")
+def fx_gateway(database: DatabaseUnderTest, aws: AwsStack) -> Callable[..., Any]:
+    """Start an in-process gateway with some settings changed."""
+
+    @asynccontextmanager
+    async def start(**overrides: object) -> AsyncIterator[Client]:
+        values: dict[str, object] = {
+            "database_url": database.app_dsn,
+            "aws_endpoint_url": aws.endpoint,
+            "cognito_user_pool_id": aws.outputs.user_pool_id,
+            "cognito_client_id": aws.outputs.app_client_id,
+            "local_signup_auto_confirm": True,
+            **overrides,
+        }
+        async with AsyncTestClient(app=create_app(Settings(**values))) as client:  # type: ignore[arg-type]
+            yield client
+
+    return start
+
+
+async def _user(client: Client) -> ApiUser:
+    return await sign_up(client, f"sec-{uuid.uuid4().hex[:8]}@example.com")
+
+
+async def test_rate_limit_is_per_user_with_retry_after(gateway: Callable[..., Any]) -> None:
+    """The sixth request in a minute is 429 with Retry-After; another user is unaffected."""
+    async with gateway(rate_limit_per_minute=5) as client:
+        alice, bob = await _user(client), await _user(client)
+        codes = [(await client.get("/items", headers=alice.headers)).status_code for _ in range(6)]
+        limited = await client.get("/items", headers=alice.headers)
+        other = await client.get("/items", headers=bob.headers)
+    assert [200] * 5 + [429] == codes
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert "rate_limited" == limited.json()["code"]
+    assert 200 == other.status_code
+
+
+async def test_daily_upload_quota_is_a_429_with_a_reason(gateway: Callable[..., Any]) -> None:
+    """Past the daily upload quota an upload is refused and says which quota."""
+    async with gateway(daily_upload_quota=2) as client:
+        alice = await _user(client)
+        codes = [(await upload(client, alice, jpeg(seed=500 + n))).status_code for n in range(3)]
+        refused = await upload(client, alice, jpeg(seed=510))
+    assert [202, 202, 429] == codes
+    assert "uploads_quota_exceeded" == refused.json()["code"]
+    assert int(refused.headers["retry-after"]) > 0
+
+
+async def test_cors_allows_only_listed_origins(gateway: Callable[..., Any]) -> None:
+    """A listed origin is allowed; any other origin is never reflected back."""
+    async with gateway(cors_origins="https://app.example") as client:
+        good = await client.options(
+            "/items",
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"},
+        )
+        evil = await client.get("/health", headers={"Origin": "https://evil.example"})
+    assert "https://app.example" == good.headers.get("access-control-allow-origin")
+    assert "https://evil.example" != evil.headers.get("access-control-allow-origin")
+    assert "*" != evil.headers.get("access-control-allow-origin")
+
+
+async def test_responses_carry_security_headers_and_request_ids(client: Client) -> None:
+    """Every response, errors included, has nosniff, frame denial and a request id."""
+    ok = await client.get("/health", headers={"X-Request-ID": "abcdef12-client-id"})
+    missing = await client.get("/no/such/route")
+    for response in (ok, missing):
+        assert "nosniff" == response.headers["x-content-type-options"]
+        assert "DENY" == response.headers["x-frame-options"]
+        assert response.headers["x-request-id"]
+    assert "abcdef12-client-id" == ok.headers["x-request-id"]
+    assert missing.headers["x-request-id"] == missing.json()["request_id"]
+
+
+async def test_bogus_request_id_is_replaced(client: Client) -> None:
+    """A request id with odd characters is not echoed into headers or logs."""
+    response = await client.get("/health", headers={"X-Request-ID": "bad id <script>"})
+    assert "<script>" not in response.headers["x-request-id"]
+
+
+async def test_schema_can_be_turned_off(gateway: Callable[..., Any]) -> None:
+    """With openapi_enabled false, /schema is not served."""
+    async with gateway(openapi_enabled=False) as client:
+        assert 404 == (await client.get("/schema/openapi.json")).status_code
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+async def test_forged_tokens_are_401_without_detail(client: Client, alice: ApiUser) -> None:
+    """A re-signed, unsigned or tampered token is a plain 401 that explains nothing."""
+    header, payload, signature = alice.token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = [
+        f"{header}.{_b64({**claims, 'sub': 'someone-else'})}.{signature}",
+        f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{payload}.",
+        f"{_b64({'alg': 'HS256', 'kid': 'dummy'})}.{payload}.{signature}",
+        "not-a-token",
+    ]
+    for token in forged:
+        response = await client.get("/items", headers={"Authorization": f"Bearer {token}"})
+        assert 401 == response.status_code
+        assert "missing or invalid access token" == response.json()["detail"]
+        assert "Traceback" not in response.text
+
+
+async def test_internal_errors_hide_internals(client: Client, alice: ApiUser) -> None:
+    """A request the database cannot take is still a clean client error, never a stack trace."""
+    response = await client.get("/items?category=" + "x" * 49, headers=alice.headers)
+    assert response.status_code < 500
+    assert "asyncpg" not in response.text and "Traceback" not in response.text

@@ -1,0 +1,93 @@
+"""Row-level security is a second lock behind every WHERE user_id = ... (as the services' role)."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from collections_shared.db import create_pool, tenant_transaction
+from collections_shared.testing.fixtures import DatabaseUnderTest
+
+
+async def _add_item(pool: asyncpg.Pool, user_id: str) -> uuid.UUID:  # type: ignore[type-arg]
+    item_id = uuid.uuid4()
+    async with tenant_transaction(pool, user_id) as connection:
+        await connection.execute(
+            "INSERT INTO items (id, user_id, status, original_key) VALUES ($1, $2, 'uploaded', $3)",
+            item_id,
+            user_id,
+            f"{user_id}/images/{item_id}.jpg",
+        )
+    return item_id
+
+
+async def test_query_without_where_sees_only_the_callers_rows(database: DatabaseUnderTest) -> None:
+    """A SELECT with no tenant filter still returns only the transaction's tenant's items."""
+    pool = await create_pool(database.app_dsn, max_size=2)
+    try:
+        mine = {await _add_item(pool, "user-a") for _ in range(3)}
+        await _add_item(pool, "user-b")
+        async with tenant_transaction(pool, "user-a") as connection:
+            seen = {row["id"] for row in await connection.fetch("SELECT id FROM items")}
+    finally:
+        await pool.close()
+    assert mine == seen
+
+
+async def test_pooled_connection_without_the_setting_sees_nothing(
+    database: DatabaseUnderTest,
+) -> None:
+    """After a tenant transaction ends, the same pooled connection sees no rows at all."""
+    pool = await create_pool(database.app_dsn, min_size=1, max_size=1)
+    try:
+        await _add_item(pool, "user-a")
+        async with pool.acquire() as connection:
+            unset = await connection.fetchval("SELECT count(*) FROM items")
+            setting = await connection.fetchval("SELECT current_setting('app.user_id', true)")
+    finally:
+        await pool.close()
+    assert 0 == unset
+    assert setting in (None, "")
+
+
+async def test_writing_another_users_row_is_refused(database: DatabaseUnderTest) -> None:
+    """WITH CHECK stops a tenant from inserting or moving rows into someone else's name."""
+    pool = await create_pool(database.app_dsn, max_size=1)
+    try:
+        item_id = await _add_item(pool, "user-a")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await _add_item_as(pool, "user-a", "user-b")
+        async with tenant_transaction(pool, "user-a") as connection:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(
+                    "UPDATE items SET user_id = 'user-b' WHERE id = $1", item_id
+                )
+    finally:
+        await pool.close()
+
+
+async def _add_item_as(pool: asyncpg.Pool, tenant: str, owner: str) -> None:  # type: ignore[type-arg]
+    async with tenant_transaction(pool, tenant) as connection:
+        await connection.execute(
+            "INSERT INTO items (id, user_id, status, original_key)"
+            " VALUES ($1, $2, 'uploaded', 'k')",
+            uuid.uuid4(),
+            owner,
+        )
+
+
+async def test_other_tenants_rows_cannot_be_updated_or_deleted(database: DatabaseUnderTest) -> None:
+    """UPDATE and DELETE without a tenant filter touch only the caller's rows."""
+    pool = await create_pool(database.app_dsn, max_size=1)
+    try:
+        theirs = await _add_item(pool, "user-b")
+        async with tenant_transaction(pool, "user-a") as connection:
+            updated = await connection.execute("UPDATE items SET status = 'failed'")
+            deleted = await connection.execute("DELETE FROM items")
+        async with tenant_transaction(pool, "user-b") as connection:
+            status = await connection.fetchval("SELECT status FROM items WHERE id = $1", theirs)
+    finally:
+        await pool.close()
+    assert ("UPDATE 0", "DELETE 0", "uploaded") == (updated, deleted, status)
