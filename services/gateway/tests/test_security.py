@@ -132,3 +132,15 @@ async def test_internal_errors_hide_internals(client: Client, alice: ApiUser) ->
     response = await client.get("/items?category=" + "x" * 49, headers=alice.headers)
     assert response.status_code < 500
     assert "asyncpg" not in response.text and "Traceback" not in response.text
+
+
+async def test_web_ui_is_served_with_a_strict_content_security_policy(client: Client) -> None:
+    """The page and its scripts load from the gateway; the page forbids inline and foreign code."""
+    page = await client.get("/")
+    script = await client.get("/static/app.js")
+    assert 200 == page.status_code
+    assert "/static/app.js" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert 200 == script.status_code
+    assert "innerHTML" not in script.text
