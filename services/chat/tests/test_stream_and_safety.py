@@ -58,9 +58,9 @@ async def test_message_over_the_cap_is_refused(client: Any, alice: Any) -> None:
         "/chat/stream", json={"message": "x" * 4001}, headers=alice.headers
     )
 
-    assert 400 == too_long.status_code
+    assert 422 == too_long.status_code
     assert 422 == empty.status_code
-    assert 400 == streamed.status_code
+    assert 422 == streamed.status_code
     assert [] == (await client.get("/chat/sessions", headers=alice.headers)).json()["sessions"]
 
 
@@ -85,7 +85,7 @@ async def test_unknown_request_fields_are_refused(client: Any, alice: Any) -> No
         "/chat", json={"message": "hi", "user_id": "someone-else"}, headers=alice.headers
     )
 
-    assert 400 == response.status_code
+    assert 422 == response.status_code
 
 
 async def test_injected_caption_is_reported_as_data_without_images(

@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,10 +27,10 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from collections_shared.errors import ClientError, ServiceUnavailableError, TooManyRequestsError
 from collections_shared.health import HealthCheck, HealthReport, check_health
 from collections_shared.logging import bind_unit_of_work, get_logger
+from collections_shared.openapi import PROBLEM_JSON, document_problems
 
 log = get_logger("http")
 
-PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
 
@@ -87,16 +88,36 @@ def _http_exception_handler(
     if status >= 500:
         return _internal_error_handler(request, error)
     errors = None
-    if isinstance(error, ValidationException) and isinstance(error.extra, list):
-        errors = [
-            {"key": str(entry.get("key", "")), "message": str(entry.get("message", ""))[:300]}
-            for entry in error.extra
-            if isinstance(entry, dict)
-        ]
+    if isinstance(error, ValidationException):
+        # Well-formed but invalid input (a value out of range, a missing or unknown field) is
+        # 422, like the services' own ValidationFailedError; 400 stays for malformed syntax.
+        status = 422
+        if isinstance(error.extra, list):
+            errors = [
+                {"key": str(entry.get("key", "")), "message": str(entry.get("message", ""))[:300]}
+                for entry in error.extra
+                if isinstance(entry, dict)
+            ]
+    elif status == 400 and error.detail == _MULTIPART_LIMIT_DETAIL:
+        status = 413  # Litestar's multipart part limit says 400 until its 3.0 (see its FIXME)
     problem = Problem(
-        title=_title(status), status=status, detail=str(error.detail)[:500], errors=errors
+        title=_title(status),
+        status=status,
+        detail=str(error.detail)[:500],
+        code=_LITESTAR_CODES.get(status, ""),
+        errors=errors,
     )
     return _problem(request, problem, dict(error.headers or {}))
+
+
+_MULTIPART_LIMIT_DETAIL = "Request Entity Too Large"
+_LITESTAR_CODES = {
+    400: "malformed_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    422: "validation_failed",
+}
 
 
 def _internal_error_handler(
@@ -177,6 +198,26 @@ def _header(scope: Scope, name: str) -> str | None:
     return None
 
 
+def _unstorable_text_handler(
+    request: Request[Any, Any, State], error: Exception
+) -> Response[Problem]:
+    # PostgreSQL text cannot hold U+0000: only a caller's input brings one into a statement.
+    problem = Problem(
+        title="Unprocessable Content",
+        status=422,
+        detail="text may not contain NUL characters",
+        code="nul_character",
+    )
+    return _problem(request, problem)
+
+
+# The database's refusal of characters it cannot store (SQLSTATE 22021, 22P05) is the caller's.
+_UNSTORABLE_TEXT_HANDLERS: Mapping[Any, Any] = {
+    asyncpg.CharacterNotInRepertoireError: _unstorable_text_handler,
+    asyncpg.UntranslatableCharacterError: _unstorable_text_handler,
+}
+
+
 HealthChecksFactory = Callable[[State], Mapping[str, HealthCheck]]
 
 
@@ -184,7 +225,13 @@ def health_route(service: str) -> Any:
     """``GET /health``: 200 with each dependency's state, 503 naming the failed ones."""
 
     @get(
-        "/health", tags=["health"], summary="Service and dependency health", exclude_from_auth=True
+        "/health",
+        tags=["health"],
+        summary="Service and dependency health",
+        exclude_from_auth=True,
+        responses={
+            503: ResponseSpec(data_container=HealthReport, description="A dependency is down.")
+        },
     )
     async def health(state: State) -> Response[HealthReport]:
         checks: Mapping[str, HealthCheck] = state.get("health_checks", {})
@@ -205,7 +252,11 @@ def create_service_app(
     version: str = "0.1.0",
     **kwargs: Any,
 ) -> Litestar:
-    """A Litestar app with the shared conventions wired in (bearer auth documented in OpenAPI)."""
+    """A Litestar app with the shared conventions wired in.
+
+    Its OpenAPI document names the bearer scheme and, once the app has started, documents every
+    operation's error responses as problem documents (:func:`document_problems`).
+    """
     bearer = SecurityScheme(
         type="http",
         scheme="bearer",
@@ -214,9 +265,10 @@ def create_service_app(
     )
     return Litestar(
         route_handlers=[health_route(service), *route_handlers],
+        on_startup=[*kwargs.pop("on_startup", ()), document_problems],
         lifespan=list(lifespan),
         middleware=[request_context_middleware, *middleware],
-        exception_handlers=dict(EXCEPTION_HANDLERS),
+        exception_handlers={**EXCEPTION_HANDLERS, **_UNSTORABLE_TEXT_HANDLERS},
         openapi_config=OpenAPIConfig(
             title=f"Collections {service}",
             version=version,

@@ -1,4 +1,10 @@
-"""Search and chat: forwarded to the internal services with the caller's token."""
+"""Search and chat: forwarded to the internal services with the caller's token.
+
+Request bodies are validated here against the services' own schemas (mirrored in
+:mod:`collections_gateway.forward_schemas`), so the gateway's OpenAPI document describes them and
+nonsense never leaves; the services verify the token again and answer, and their answer is
+relayed as is. Nothing is added that the services would have to trust.
+"""
 
 from __future__ import annotations
 
@@ -7,96 +13,171 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import Stream
 
+from collections_gateway.forward_schemas import (
+    SESSION_ID_PATTERN,
+    ChatRequest,
+    ChatResponse,
+    SearchRequest,
+    SearchResponse,
+    SessionDetail,
+    SessionList,
+)
 from collections_gateway.limits import Limiter
-from collections_gateway.upstream import Upstream
+from collections_gateway.upstream import Upstream, UpstreamResponse
 from collections_shared.auth import Principal
-from collections_shared.errors import NotFoundError, PayloadTooLargeError
+from collections_shared.errors import (
+    NotFoundError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+    ValidationFailedError,
+)
+from collections_shared.openapi import PROBLEMS_OPT
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 _MAX_BODY = 64 * 1024
+SessionIdParameter = Annotated[str, Parameter(max_length=64, pattern=SESSION_ID_PATTERN)]
 
 
 def _headers(request: Request[Any, Any, State]) -> dict[str, str]:
     headers = dict(request.headers)
     headers["x-request-id"] = str(request.scope.get("state", {}).get("request_id", ""))
+    headers["content-type"] = "application/json"  # the body sent on is always re-encoded JSON
     return headers
 
 
-async def _body(request: Request[Any, Any, State]) -> bytes:
-    body = await request.body()
-    if len(body) > _MAX_BODY:
-        raise PayloadTooLargeError("the request body is larger than 64 KiB", code="body_too_large")
-    return body
-
-
-def _relay(response: Any) -> Response[bytes]:
+def _relay(response: UpstreamResponse) -> Response[bytes]:
     return Response(
         response.body, status_code=response.status_code, media_type=response.content_type
     )
 
 
-def _uses_llm(body: bytes, *, chat: bool) -> bool:
-    if chat:
-        return True
-    try:
-        parsed = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return False
-    return isinstance(parsed, dict) and (
-        bool(parsed.get("answer")) or parsed.get("mode") == "agentic"
-    )
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _encoded(data: msgspec.Struct) -> bytes:
+    """The validated body as JSON for the service; 422 if any text in it contains NUL."""
+    # PostgreSQL text cannot hold U+0000, so no service can use such a string: refuse it here.
+    if _has_nul(msgspec.to_builtins(data)):
+        raise ValidationFailedError("text may not contain NUL characters", code="nul_character")
+    return msgspec.json.encode(data)
+
+
+def _ok(model: type[Any], description: str) -> dict[int, ResponseSpec]:
+    # The body is relayed as bytes; this tells OpenAPI what those bytes are.
+    return {
+        200: ResponseSpec(data_container=model, description=description, generate_examples=False)
+    }
 
 
 @post(
-    "/search", tags=["search"], security=BEARER, summary="Keyword, vector, hybrid or agentic search"
+    "/search",
+    status_code=200,
+    tags=["search"],
+    security=BEARER,
+    summary="Keyword, vector, hybrid or agentic search",
+    description="`answer: true` and `mode: agentic` count against the daily LLM quota.",
+    request_max_body_size=_MAX_BODY,
+    responses=_ok(SearchResponse, "The best matches, best first"),
+    opt={PROBLEMS_OPT: ()},
 )
 async def search_route(
-    request: Request[Any, Any, State], principal: Principal, search: Upstream, limiter: Limiter
+    request: Request[Any, Any, State],
+    principal: Principal,
+    search: Upstream,
+    limiter: Limiter,
+    data: SearchRequest,
 ) -> Response[bytes]:
-    body = await _body(request)
-    if _uses_llm(body, chat=False):
+    if data.uses_llm:
         limiter.spend(principal.user_id, "llm_calls")
+    body = _encoded(data)
     return _relay(await search.call("POST", "/search", _headers(request), body))
 
 
-@post("/chat", tags=["chat"], security=BEARER, summary="Send a message to the collection agent")
+@post(
+    "/chat",
+    status_code=200,
+    tags=["chat"],
+    security=BEARER,
+    summary="Send a message to the collection agent",
+    request_max_body_size=_MAX_BODY,
+    responses=_ok(ChatResponse, "The agent's reply with the items it cites"),
+    opt={PROBLEMS_OPT: (404,)},  # session_id names no session of the caller's
+)
 async def chat_route(
-    request: Request[Any, Any, State], principal: Principal, chat: Upstream, limiter: Limiter
+    request: Request[Any, Any, State],
+    principal: Principal,
+    chat: Upstream,
+    limiter: Limiter,
+    data: ChatRequest,
 ) -> Response[bytes]:
-    body = await _body(request)
     limiter.spend(principal.user_id, "llm_calls")
+    body = _encoded(data)
     return _relay(await chat.call("POST", "/chat", _headers(request), body))
 
 
 @post(
-    "/chat/stream", tags=["chat"], security=BEARER, summary="Chat, streamed as server-sent events"
+    "/chat/stream",
+    status_code=200,
+    tags=["chat"],
+    security=BEARER,
+    summary="Chat, streamed as server-sent events",
+    description="Events: `token` {text}, `citations` {citations}, `done` {session_id, reply}, "
+    "`error` {code, message}.",
+    request_max_body_size=_MAX_BODY,
+    opt={PROBLEMS_OPT: (404,)},
 )
 async def chat_stream_route(
-    request: Request[Any, Any, State], principal: Principal, chat: Upstream, limiter: Limiter
+    request: Request[Any, Any, State],
+    principal: Principal,
+    chat: Upstream,
+    limiter: Limiter,
+    data: ChatRequest,
 ) -> Stream:
-    body = await _body(request)
     limiter.spend(principal.user_id, "llm_calls")
+    body = _encoded(data)
     return Stream(
         chat.stream("/chat/stream", _headers(request), body), media_type="text/event-stream"
     )
 
 
-@get("/chat/sessions", tags=["chat"], security=BEARER, summary="The caller's chat sessions")
+@get(
+    "/chat/sessions",
+    tags=["chat"],
+    security=BEARER,
+    summary="The caller's chat sessions",
+    responses=_ok(SessionList, "The caller's sessions, most recent first"),
+    opt={PROBLEMS_OPT: ()},
+)
 async def chat_sessions_route(
     request: Request[Any, Any, State], principal: Principal, chat: Upstream
 ) -> Response[bytes]:
     return _relay(await chat.call("GET", "/chat/sessions", _headers(request)))
 
 
-@get("/chat/sessions/{session_id:str}", tags=["chat"], security=BEARER, summary="One chat session")
+@get(
+    "/chat/sessions/{session_id:str}",
+    tags=["chat"],
+    security=BEARER,
+    summary="One chat session",
+    responses=_ok(SessionDetail, "The session with its messages"),
+    opt={PROBLEMS_OPT: ()},
+)
 async def chat_session_route(
     request: Request[Any, Any, State],
     principal: Principal,
     chat: Upstream,
-    session_id: Annotated[str, Parameter(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")],
+    session_id: SessionIdParameter,
 ) -> Response[bytes]:
     return _relay(await chat.call("GET", f"/chat/sessions/{session_id}", _headers(request)))
 
@@ -107,16 +188,22 @@ async def chat_session_route(
     security=BEARER,
     summary="Delete a chat session",
     status_code=204,
+    opt={PROBLEMS_OPT: ()},
 )
 async def delete_chat_session_route(
     request: Request[Any, Any, State],
     principal: Principal,
     chat: Upstream,
-    session_id: Annotated[str, Parameter(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")],
+    session_id: SessionIdParameter,
 ) -> None:
     response = await chat.call("DELETE", f"/chat/sessions/{session_id}", _headers(request))
+    # A 204 has no body to relay an upstream problem in, so its status is raised here instead.
     if response.status_code == 404:
         raise NotFoundError("no such chat session")
+    if response.status_code == 401:
+        raise UnauthorizedError("the token was not accepted")
+    if response.status_code >= 300:
+        raise ServiceUnavailableError("chat could not delete the session; try again shortly")
 
 
 FORWARD_ROUTES = [

@@ -1,0 +1,330 @@
+"""Schemathesis against the running gateway's OpenAPI document, with two kinds of users.
+
+Every documented operation gets generated valid and invalid requests from attackers (users of
+their own) while a victim owns items and a chat session; the ids of both are mixed into the
+generated path parameters. Every response must be documented (status, content type, headers,
+body schema), none may be a 5xx, and none may carry the victim's ids unless the request did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.auths import AuthStorage
+from schemathesis.checks import not_a_server_error
+from schemathesis.errors import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from collections_shared.devstack.stack import LocalStack
+from collections_shared.testing.api import ApiUser, sign_up, upload
+from collections_shared.testing.images import jpeg
+
+SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
+"""More cases per operation, freshly random each run: ``FUZZ_SCALE=10`` for a deep local run."""
+MAX_VALID = 25 * SCALE
+MAX_INVALID = 15 * SCALE
+ATTACKERS = 10 * SCALE
+"""Each attacker has 100 requests a minute of its own: together enough that few cases are 429."""
+
+NOT_FUZZED = {
+    ("GET", "/events"): "an SSE stream never ends",
+    ("POST", "/chat/stream"): "relays the chat service's status as a 200 stream (see report)",
+    ("DELETE", "/me"): "would delete the fixture users; called explicitly below",
+    ("POST", "/auth/logout"): "would revoke the fixture users' tokens; called explicitly below",
+}
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+# Invalid input may also be refused as too large or unsupported, or after the rate limit.
+REJECTED = [400, 401, 403, 404, 406, 413, 415, 422, 428, 429]
+CONFIG = schemathesis.Config.from_dict(
+    {"checks": {"negative_data_rejection": {"expected-statuses": REJECTED}}}
+)
+
+
+@dataclass
+class Cast:
+    """The victim, whose data nobody else may see, and the attackers with what they own."""
+
+    victim: ApiUser
+    victim_items: list[str]
+    victim_session: str
+    attackers: list[ApiUser]
+    owners: dict[str, ApiUser] = field(default_factory=dict)
+    """Each attacker's item and session ids, to their owner (so some cases succeed)."""
+
+    @property
+    def secrets(self) -> list[str]:
+        return [
+            *self.victim_items,
+            self.victim_session,
+            self.victim.user_id,
+            self.victim.email,
+        ]
+
+
+@dataclass
+class Report:
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    """Per operation, how many cases got each status."""
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, operation: str, status: int) -> None:
+        self.statuses.setdefault(operation, Counter())[status] += 1
+
+    def summary(self) -> str:
+        total: Counter[int] = sum(self.statuses.values(), Counter())
+        lines = [
+            f"{len(self.statuses)} operations, {total.total()} cases in {self.seconds:.0f} s: "
+            + _histogram(total)
+        ]
+        lines += [f"  {name}: {_histogram(counts)}" for name, counts in self.statuses.items()]
+        return "\n".join(lines)
+
+
+def _histogram(counts: Counter[int]) -> str:
+    return ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
+
+
+async def _chat_session(api: httpx.AsyncClient, user: ApiUser, message: str) -> str:
+    response = await api.post("/chat", json={"message": message}, headers=user.headers)
+    assert 200 == response.status_code, response.text
+    session_id: str = response.json()["session_id"]
+    return session_id
+
+
+async def _item(api: httpx.AsyncClient, user: ApiUser, seed: int) -> str:
+    response = await upload(api, user, jpeg(96, 64, seed=seed), filename=f"fuzz-{seed}.jpg")
+    assert 202 == response.status_code, response.text
+    item_id: str = response.json()["id"]
+    return item_id
+
+
+@pytest.fixture(name="api", scope="module")
+async def fx_api(stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(name="cast", scope="module")
+async def fx_cast(api: httpx.AsyncClient) -> Cast:
+    run = uuid.uuid4().hex[:8]
+    victim = await sign_up(api, f"fuzz-victim-{run}@example.com")
+    attackers = [await sign_up(api, f"fuzz-{n}-{run}@example.com") for n in range(ATTACKERS)]
+    cast = Cast(
+        victim=victim,
+        victim_items=[await _item(api, victim, seed=700 + n) for n in range(3)],
+        victim_session=await _chat_session(api, victim, "which photos are red?"),
+        attackers=attackers,
+    )
+    for n, attacker in enumerate(attackers[:2]):
+        cast.owners[await _item(api, attacker, seed=800 + n)] = attacker
+        cast.owners[await _chat_session(api, attacker, "anything blue?")] = attacker
+    return cast
+
+
+def _attackers(cast: Cast) -> AuthStorage[str]:
+    """Schemathesis auth: each case as an attacker, the owner when the path names their id.
+
+    Set through schemathesis (not as a header of the call) so that invalid-input cases which
+    drop the token are sent without one.
+    """
+    rotation = itertools.cycle(cast.attackers)
+    storage: AuthStorage[str] = AuthStorage()
+
+    @storage.auth(refresh_interval=None)
+    class Attacker:
+        def get(self, case: Any, context: Any) -> str:
+            for value in (case.path_parameters or {}).values():
+                if str(value) in cast.owners:
+                    return cast.owners[str(value)].token
+            return next(rotation).token
+
+        def set(self, case: Any, token: str, context: Any) -> None:
+            case.headers["Authorization"] = f"Bearer {token}"
+
+    return storage
+
+
+def _id_strategy(operation: Any, cast: Cast, auth: AuthStorage[str]) -> st.SearchStrategy[Any]:
+    """Generated cases, and cases whose path id is the victim's or an attacker's own."""
+    names = {p.name for p in operation.path_parameters}
+    known = [*cast.victim_items, *cast.owners] if "item_id" in names else []
+    if "session_id" in names:
+        known = [cast.victim_session, *cast.owners]
+    fixed = [
+        operation.as_strategy(path_parameters={name: value}, auth_storage=auth)
+        for name in names
+        for value in known
+    ]
+    return st.one_of(operation.as_strategy(auth_storage=auth), *fixed)
+
+
+def _leaks(cast: Cast, response: Any) -> list[str]:
+    """The victim's identifiers in a response that the request did not carry itself."""
+    sent = f"{response.request.url} {response.request.body!r}"
+    return [secret for secret in cast.secrets if secret in response.text and secret not in sent]
+
+
+def _fuzz_operation(operation: Any, cast: Cast, report: Report, *, negative: bool) -> None:
+    auth = _attackers(cast)
+    strategy = (
+        operation.as_strategy(
+            generation_mode=schemathesis.GenerationMode.NEGATIVE, auth_storage=auth
+        )
+        if negative
+        else _id_strategy(operation, cast, auth)
+    )
+    checks = CHECKS
+    # Multipart carries only text and files: a null or a number negated into a form part arrives
+    # as a string the server rightly accepts, so only JSON bodies must reject negated values.
+    if negative and not any(body.media_type == "multipart/form-data" for body in operation.body):
+        checks = [*CHECKS, negative_data_rejection]
+    http = requests.Session()
+
+    @settings(
+        max_examples=MAX_INVALID if negative else MAX_VALID,
+        deadline=None,
+        derandomize=SCALE == 1,  # CI sends the same cases on every run
+        database=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: report the first failure
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        response = case.call_and_validate(session=http, checks=checks, timeout=60)
+        report.count(operation.label, response.status_code)
+        assert [] == _leaks(cast, response), f"{operation.label} leaked the victim's data"
+
+    try:
+        run()
+    except (FailureGroup, Exception) as error:  # noqa: BLE001 - collect every operation's failure
+        kind = "invalid" if negative else "valid"
+        report.failures.append(f"{operation.label} ({kind} input): {error}")
+
+
+def _operations(schema: Any) -> Iterable[Any]:
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if (operation.method.upper(), operation.path) not in NOT_FUZZED:
+            yield operation
+
+
+def _fuzz(base_url: str, cast: Cast) -> Report:
+    schema = schemathesis.openapi.from_url(f"{base_url}/schema/openapi.json", config=CONFIG)
+    report = Report()
+    started = time.monotonic()
+    for operation in _operations(schema):
+        _fuzz_operation(operation, cast, report, negative=False)
+        if operation.path_parameters or operation.query or operation.body:
+            _fuzz_operation(operation, cast, report, negative=True)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+@pytest.mark.slow
+@pytest.mark.stack
+async def test_gateway_answers_as_documented_and_never_leaks(stack: LocalStack, cast: Cast) -> None:
+    """Generated requests get documented answers, no 5xx, and never the victim's data."""
+    # The stack's log pipes are drained by this event loop: keep it free while requests run.
+    report = await asyncio.to_thread(_fuzz, stack.url("gateway"), cast)
+
+    print(report.summary())  # noqa: T201 - the run's statistics, shown with -s
+    assert [] == report.failures, "\n\n".join(report.failures)
+    assert [] == [
+        name for name, counts in report.statuses.items() if any(code >= 500 for code in counts)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.stack
+async def test_victim_data_survives_the_attackers(api: httpx.AsyncClient, cast: Cast) -> None:
+    """After the fuzz and explicit calls with the victim's ids, all of it is still there."""
+    attacker = cast.attackers[-1]
+    for item_id in cast.victim_items:
+        for method, suffix in [("GET", ""), ("DELETE", ""), ("POST", "/analyze")]:
+            response = await api.request(
+                method, f"/items/{item_id}{suffix}", headers=attacker.headers
+            )
+            assert 404 == response.status_code, (method, suffix, response.text)
+    session = f"/chat/sessions/{cast.victim_session}"
+    assert 404 == (await api.delete(session, headers=attacker.headers)).status_code
+
+    for item_id in cast.victim_items:
+        mine = await api.get(f"/items/{item_id}", headers=cast.victim.headers)
+        assert 200 == mine.status_code
+    assert 200 == (await api.get(session, headers=cast.victim.headers)).status_code
+
+
+@pytest.mark.slow
+@pytest.mark.stack
+async def test_delete_me_and_logout_touch_only_the_caller(
+    stack: LocalStack, api: httpx.AsyncClient, cast: Cast
+) -> None:
+    """DELETE /me and POST /auth/logout answer as documented and spare the victim."""
+    schema = await asyncio.to_thread(
+        schemathesis.openapi.from_url, f"{stack.url('gateway')}/schema/openapi.json"
+    )
+    leaver = await sign_up(api, f"fuzz-leaver-{uuid.uuid4().hex[:8]}@example.com")
+    await _item(api, leaver, seed=900)
+
+    def call(method: str, path: str) -> Any:
+        case = schema[path][method].Case()
+        return case.call_and_validate(headers=leaver.headers, checks=CHECKS)
+
+    deleted = await asyncio.to_thread(call, "DELETE", "/me")
+    logged_out = await asyncio.to_thread(call, "POST", "/auth/logout")
+
+    assert 1 == msgspec.json.decode(deleted.content)["items"]
+    assert 204 == logged_out.status_code
+    page = await api.get("/items", headers=cast.victim.headers)
+    assert set(cast.victim_items) <= {item["id"] for item in page.json()["items"]}
+
+
+@pytest.mark.parametrize(
+    ("mirror", "original"),
+    [
+        ("SearchRequest", "collections_search.schemas:SearchRequest"),
+        ("SearchResponse", "collections_search.schemas:SearchResponse"),
+        ("ChatRequest", "collections_chat.schemas:ChatRequest"),
+        ("ChatResponse", "collections_chat.schemas:ChatResponse"),
+        ("SessionList", "collections_chat.schemas:SessionList"),
+        ("SessionDetail", "collections_chat.schemas:SessionDetail"),
+    ],
+)
+def test_gateway_mirrors_the_services_schemas(mirror: str, original: str) -> None:
+    """The gateway documents and validates search and chat bodies exactly as those services do."""
+    import importlib
+
+    from collections_gateway import forward_schemas
+
+    module, name = original.split(":")
+    theirs = getattr(importlib.import_module(module), name)
+
+    assert msgspec.json.schema(theirs) == msgspec.json.schema(getattr(forward_schemas, mirror))
