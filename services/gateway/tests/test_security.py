@@ -144,3 +144,14 @@ async def test_web_ui_is_served_with_a_strict_content_security_policy(client: Cl
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert 200 == script.status_code
     assert "innerHTML" not in script.text
+
+
+async def test_chat_stream_errors_are_relayed_as_errors(client: Client, alice: ApiUser) -> None:
+    """A streamed chat the chat service refuses is answered with its error, not a 200 stream.
+
+    The in-process gateway has no chat service behind it, so the refusal here is the upstream
+    being unreachable: a 503 problem, and no LLM quota spent.
+    """
+    response = await client.post("/chat/stream", json={"message": "hello"}, headers=alice.headers)
+    assert 503 == response.status_code
+    assert "application/problem+json" == response.headers["content-type"]

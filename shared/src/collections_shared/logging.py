@@ -37,10 +37,16 @@ def configure_logging(service: str, level: str = "info", fmt: str = "auto") -> N
     ]
     renderer: structlog.typing.Processor
     if use_console:
-        renderer = structlog.dev.ConsoleRenderer()
+        # Plain tracebacks: rich ones print local variables, which may hold tokens.
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
         factory: Any = structlog.PrintLoggerFactory(file=sys.stderr)
     else:
-        shared.append(structlog.processors.dict_tracebacks)
+        # Structured tracebacks without local variables (they may hold tokens and headers).
+        shared.append(
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        )
         renderer = structlog.processors.JSONRenderer(serializer=_serialize)
         factory = structlog.BytesLoggerFactory(file=sys.stderr.buffer)
     _route_stdlib_logging(shared, renderer, level)

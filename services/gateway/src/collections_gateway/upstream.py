@@ -59,8 +59,14 @@ class Upstream:
             response.headers.get("content-type", "application/json"),
         )
 
-    async def stream(self, path: str, headers: dict[str, str], body: bytes) -> AsyncIterator[bytes]:
-        """Relay a streamed (SSE) response chunk by chunk."""
+    async def open_stream(
+        self, path: str, headers: dict[str, str], body: bytes
+    ) -> AsyncIterator[bytes] | UpstreamResponse:
+        """Start a streamed (SSE) call: the chunks if it answered 200, else its error response.
+
+        The status is known before the first chunk, so an error (404 for someone else's session,
+        422 for a bad message) reaches the caller as itself, not inside a 200 event stream.
+        """
         request = self._http.build_request(
             "POST", f"{self._base}{path}", headers=self._headers(headers), content=body
         )
@@ -70,6 +76,19 @@ class Upstream:
             raise ServiceUnavailableError(
                 f"{self.name} is unavailable; try again shortly"
             ) from error
+        if response.status_code != 200:
+            content = await response.aread()
+            await response.aclose()
+            if response.status_code >= 500:
+                raise ServiceUnavailableError(f"{self.name} failed; try again shortly")
+            return UpstreamResponse(
+                response.status_code,
+                content,
+                response.headers.get("content-type", "application/json"),
+            )
+        return self._relay(response)
+
+    async def _relay(self, response: httpx.Response) -> AsyncIterator[bytes]:
         try:
             async for chunk in response.aiter_raw():
                 yield chunk

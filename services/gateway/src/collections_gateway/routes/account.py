@@ -20,6 +20,7 @@ from collections_shared.auth import Principal
     tags=["account"],
     security=[{"BearerToken": []}],
     summary="Delete all of the caller's items, images, analyses and chat sessions",
+    opt={"problems": []},
 )
 async def delete_me(
     request: Request[Any, Any, State], principal: Principal, items: ItemsService, chat: Upstream

@@ -143,12 +143,12 @@ async def chat_stream_route(
     chat: Upstream,
     limiter: Limiter,
     data: ChatRequest,
-) -> Stream:
+) -> Response[Any]:
+    opened = await chat.open_stream("/chat/stream", _headers(request), _encoded(data))
+    if isinstance(opened, UpstreamResponse):
+        return _relay(opened)
     limiter.spend(principal.user_id, "llm_calls")
-    body = _encoded(data)
-    return Stream(
-        chat.stream("/chat/stream", _headers(request), body), media_type="text/event-stream"
-    )
+    return Stream(opened, media_type="text/event-stream")
 
 
 @get(

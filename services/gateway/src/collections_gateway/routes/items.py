@@ -78,6 +78,7 @@ class ItemsController(Controller):
         status_code=202,
         summary="Upload an image",
         description="multipart/form-data with a `file` part (JPEG, PNG, WebP, GIF, HEIC).",
+        opt={"problems": [409]},
     )
     async def upload(
         self,
@@ -104,7 +105,12 @@ class ItemsController(Controller):
         )
         return await items.detail(principal.user_id, item.id)
 
-    @post("/uploads", status_code=201, summary="Get a presigned S3 POST for a direct upload")
+    @post(
+        "/uploads",
+        status_code=201,
+        summary="Get a presigned S3 POST for a direct upload",
+        opt={"problems": [415]},
+    )
     async def presign(
         self,
         request: Request[Any, Any, State],
@@ -136,7 +142,12 @@ class ItemsController(Controller):
     ) -> ItemDetail:
         return await items.detail(principal.user_id, item_id)
 
-    @delete("/{item_id:uuid}", status_code=204, summary="Delete an item, its rows and objects")
+    @delete(
+        "/{item_id:uuid}",
+        status_code=204,
+        summary="Delete an item, its rows and objects",
+        opt={"problems": []},
+    )
     async def delete_item(
         self, principal: Principal, items: ItemsService, item_id: uuid.UUID
     ) -> None:
@@ -148,7 +159,12 @@ class ItemsController(Controller):
     ) -> AnalysisList:
         return AnalysisList(analyses=await items.analyses(principal.user_id, item_id))
 
-    @post("/{item_id:uuid}/analyze", status_code=202, summary="Create a new analysis version")
+    @post(
+        "/{item_id:uuid}/analyze",
+        status_code=202,
+        summary="Create a new analysis version",
+        opt={"problems": [409]},
+    )
     async def analyze(
         self, principal: Principal, items: ItemsService, limiter: Limiter, item_id: uuid.UUID
     ) -> Accepted:
@@ -156,7 +172,12 @@ class ItemsController(Controller):
         item = await items.analyze(principal.user_id, item_id)
         return Accepted(item_id=item.id, status=item.status, message="a new analysis was requested")  # type: ignore[arg-type]
 
-    @post("/{item_id:uuid}/reprocess", status_code=202, summary="Run the whole pipeline again")
+    @post(
+        "/{item_id:uuid}/reprocess",
+        status_code=202,
+        summary="Run the whole pipeline again",
+        opt={"problems": [409]},
+    )
     async def reprocess(
         self, principal: Principal, items: ItemsService, item_id: uuid.UUID
     ) -> Accepted:
@@ -171,6 +192,11 @@ class IndexController(Controller):
     tags = ["items"]
     security = BEARER
 
-    @post("/rebuild", status_code=202, summary="Re-embed every item with the current model")
+    @post(
+        "/rebuild",
+        status_code=202,
+        summary="Re-embed every item with the current model",
+        opt={"problems": []},
+    )
     async def rebuild(self, principal: Principal, items: ItemsService) -> RebuildResult:
         return RebuildResult(queued=await items.rebuild_index(principal.user_id))
