@@ -12,12 +12,18 @@ lifespan runs exactly once (in this process: there is one worker per process, an
 scales by tasks, not by forking), and a termination signal stops accepting connections, lets
 requests in flight finish for up to :data:`GRACEFUL_SHUTDOWN_SECONDS`, cancels the rest (a
 server-sent event stream never finishes by itself), then runs the lifespan's shutdown.
+
+Once the lifespan has started, everything allocated so far (modules, botocore's service models,
+pools, settings) is moved out of the garbage collector's sight with :func:`gc.freeze`. It lives
+as long as the process anyway, and a full collection walking it took 75-115 ms on the gateway
+under load, several times a minute: the p99 latency. Frozen, a full collection takes ~1.5 ms.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import os
 import signal
@@ -100,7 +106,7 @@ def serve(
 
 def _serve_uvicorn(app: Litestar, *, host: str, port: int, grace_seconds: int) -> None:
     config = uvicorn.Config(
-        app,
+        _FreezeAfterStartup(app),
         host=host,
         port=port,
         log_config=None,
@@ -112,6 +118,31 @@ def _serve_uvicorn(app: Litestar, *, host: str, port: int, grace_seconds: int) -
         backlog=_BACKLOG,
     )
     uvicorn.Server(config).run()
+
+
+class _FreezeAfterStartup:
+    """The app; when its lifespan startup succeeds, :func:`gc.freeze` what exists by then.
+
+    The freeze happens before the server hears that startup is complete, so before the first
+    request: the collection that precedes it (to leave no garbage frozen in) delays no one.
+    """
+
+    def __init__(self, app: Litestar) -> None:
+        self._app = app
+
+    # ``Any``: Litestar's ``Scope`` leaves out the lifespan scope, which passes through here.
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self._app(scope, receive, send)
+            return
+
+        async def freeze_then_send(message: Any) -> None:  # a lifespan message: not in ``Message``
+            if message["type"] == "lifespan.startup.complete":
+                gc.collect()
+                gc.freeze()
+            await send(message)
+
+        await self._app(scope, receive, freeze_then_send)
 
 
 class _InFlight:
@@ -126,10 +157,9 @@ class _InFlight:
     """
 
     def __init__(self, app: Litestar) -> None:
-        self._app = app
+        self._app = _FreezeAfterStartup(app)
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    # ``Any``: Litestar's ``Scope`` leaves out the lifespan scope, which passes through here too.
     async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
         task = asyncio.current_task() if scope["type"] != "lifespan" else None
         if task is None:
