@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-SESSION_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+from collections_shared.contracts.chat import SESSION_ID_PATTERN
+
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 

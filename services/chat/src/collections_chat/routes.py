@@ -10,10 +10,10 @@ from litestar import delete, get, post
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from collections_chat.keys import SESSION_ID_PATTERN
 from collections_chat.schemas import ChatRequest, ChatResponse, Deleted, SessionDetail, SessionList
 from collections_chat.service import ChatService, Event
 from collections_shared.auth import Principal
+from collections_shared.contracts.chat import SESSION_ID_PATTERN
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 SessionIdParameter = Annotated[str, Parameter(max_length=64, pattern=SESSION_ID_PATTERN)]

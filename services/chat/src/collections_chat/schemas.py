@@ -1,63 +1,29 @@
-"""The chat API's request and response bodies."""
+"""The chat API's bodies: defined once in :mod:`collections_shared.contracts.chat`."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from collections_shared.contracts.chat import (
+    MAX_MESSAGE_CHARS,
+    ChatRequest,
+    ChatResponse,
+    Citation,
+    Deleted,
+    Message,
+    SessionDetail,
+    SessionId,
+    SessionList,
+    SessionSummary,
+)
 
-import msgspec
-
-from collections_chat.keys import SESSION_ID_PATTERN
-
-MAX_MESSAGE_CHARS = 4000
-
-SessionId = Annotated[str, msgspec.Meta(pattern=SESSION_ID_PATTERN, max_length=64)]
-
-
-class ChatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    message: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
-    session_id: SessionId | None = None
-    """Continue this session; omit to start a new one."""
-
-
-class Citation(msgspec.Struct, frozen=True):
-    item_id: str
-    summary: str
-    score: float
-
-
-class ChatResponse(msgspec.Struct, frozen=True):
-    session_id: str
-    reply: str
-    citations: list[Citation]
-
-
-class SessionSummary(msgspec.Struct, frozen=True):
-    session_id: str
-    title: str
-    created_at: datetime
-    updated_at: datetime
-    message_count: int
-    """Messages exchanged in the session (the transcript keeps the most recent ones)."""
-
-
-class SessionList(msgspec.Struct, frozen=True):
-    sessions: list[SessionSummary]
-
-
-class Message(msgspec.Struct, frozen=True, omit_defaults=True):
-    role: Literal["user", "assistant"]
-    content: str
-    created_at: datetime
-    citations: list[Citation] | None = None
-
-
-class SessionDetail(msgspec.Struct, frozen=True):
-    session_id: str
-    title: str
-    messages: list[Message]
-
-
-class Deleted(msgspec.Struct, frozen=True):
-    deleted: int
-    """How many of the caller's live sessions were deleted."""
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "ChatRequest",
+    "ChatResponse",
+    "Citation",
+    "Deleted",
+    "Message",
+    "SessionDetail",
+    "SessionId",
+    "SessionList",
+    "SessionSummary",
+]

@@ -1,0 +1,79 @@
+"""``POST /search``: request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Mode = Literal["keyword", "bm25", "vector", "hybrid", "agentic"]
+Label = Annotated[str, msgspec.Meta(max_length=48)]
+
+
+class Filters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    category: Label | None = None
+    categories: Annotated[list[Label], msgspec.Meta(max_length=16)] | None = None
+    tags: Annotated[list[Label], msgspec.Meta(max_length=16)] | None = None
+    """Every tag must be present (in tags or objects)."""
+    taken_after: datetime | None = None
+    taken_before: datetime | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    mode: Mode = "hybrid"
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+    filters: Filters = msgspec.field(default_factory=Filters)
+    min_score: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.0
+    answer: bool = False
+    """Also write a short answer grounded in the results (cites item ids)."""
+
+    @property
+    def uses_llm(self) -> bool:
+        """Agentic planning and generated answers call the LLM (and count against its quota)."""
+        return self.answer or self.mode == "agentic"
+
+
+class ItemCard(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    filename: str
+    status: str
+    category: str | None
+    summary: str
+    tags: list[str]
+    created_at: datetime
+    taken_at: datetime | None
+    thumbnail_url: str | None
+
+
+class SearchResult(msgspec.Struct, frozen=True):
+    item_id: uuid.UUID
+    score: float
+    """0-1; for hybrid the fused score scaled so a top rank in both arms is 1."""
+    item: ItemCard
+    keyword_score: float | None = None
+    vector_score: float | None = None
+    """Cosine similarity of the query and the item's embedding."""
+    highlights: list[str] = msgspec.field(default_factory=list)
+
+
+class Plan(msgspec.Struct, frozen=True, omit_defaults=True):
+    """How agentic mode read the query."""
+
+    query: str
+    filters: Filters
+    steps: list[str] = msgspec.field(default_factory=list)
+
+
+class SearchResponse(msgspec.Struct, frozen=True):
+    results: list[SearchResult]
+    answer: str | None
+    mode: str
+    took_ms: float
+    plan: Plan | None = None
+    model: str | None = None
+    """The embedding model used for the vector arm."""
