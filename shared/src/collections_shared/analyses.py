@@ -88,3 +88,21 @@ async def insert_analysis(
         analysis.category,
     )
     return StoredAnalysis(analysis_id, version, created=True)
+
+
+ANALYSIS_FIELDS = "category, summary, description, tags, objects, visible_text, colors, setting"
+"""The columns :func:`analysis_from_row` reads (select them, or ``a.*``, in the query)."""
+
+
+def analysis_from_row(row: Any) -> Analysis:
+    """The :class:`Analysis` stored in a row of ``analyses``."""
+    return Analysis(
+        category=row["category"],
+        summary=row["summary"],
+        description=row["description"],
+        tags=list(row["tags"]),
+        objects=list(row["objects"]),
+        text=row["visible_text"],
+        colors=list(row["colors"]),
+        setting=row["setting"],
+    )

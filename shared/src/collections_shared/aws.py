@@ -12,7 +12,9 @@ from typing import Any
 
 import aioboto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
+from collections_shared.errors import PermanentError, TransientError
 from collections_shared.health import HealthCheck
 
 
@@ -105,3 +107,32 @@ def table_check(dynamodb: Any, table: str) -> HealthCheck:
         await dynamodb.describe_table(TableName=table)
 
     return check
+
+
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+async def read_object(
+    s3: Any, bucket: str, key: str, *, missing_code: str, max_bytes: int | None = None
+) -> bytes:
+    """An object's bytes for a worker: a missing object is permanent, S3 trouble is transient.
+
+    With ``max_bytes`` the size is checked from the object's head before anything is downloaded.
+    """
+    try:
+        if max_bytes is not None:
+            head = await s3.head_object(Bucket=bucket, Key=key)
+            if int(head.get("ContentLength", 0)) > max_bytes:
+                raise PermanentError("file_too_large", f"larger than {max_bytes} bytes")
+        response = await s3.get_object(Bucket=bucket, Key=key)
+        async with response["Body"] as body:
+            data: bytes = await body.read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING:
+            raise PermanentError(
+                missing_code, f"{key.rsplit('/', 1)[-1]} is not in storage"
+            ) from error
+        raise TransientError("storage_unavailable", f"S3 read failed: {error}") from error
+    except BotoCoreError as error:
+        raise TransientError("storage_unavailable", f"S3 read failed: {error}") from error
+    return data

@@ -8,8 +8,9 @@ the stage, a machine-readable code and a message. Every write happens inside a t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -134,3 +135,31 @@ async def fail_item(
             reason=FailureReason(code=error.code, message=error.message[:1000]),
         )
     )
+
+
+class _Failable(Protocol):
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def item_id(self) -> uuid.UUID: ...
+    @property
+    def correlation_id(self) -> str: ...
+
+
+def item_failer(
+    pool: Pool, publisher: EventPublisher, stage: Stage
+) -> Callable[[_Failable, WorkerError], Awaitable[None]]:
+    """The ``fail`` of a worker stage: mark the work's item failed with the error's reason."""
+
+    async def fail(work: _Failable, error: WorkerError) -> None:
+        await fail_item(
+            pool,
+            publisher,
+            user_id=work.user_id,
+            item_id=work.item_id,
+            stage=stage,
+            error=error,
+            correlation_id=work.correlation_id,
+        )
+
+    return fail

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from collections_analyzer.providers.base import (
     ImageInput,
     ProviderOutputError,
@@ -22,8 +20,9 @@ from collections_shared.analyses import (
     find_by_source_event,
     insert_analysis,
 )
+from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
-from collections_shared.errors import PermanentError, TransientError, WorkerError
+from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
     AnyEvent,
@@ -31,7 +30,7 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
-from collections_shared.items import ItemRecord, fail_item, get_item, set_status
+from collections_shared.items import ItemRecord, get_item, item_failer, set_status
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
 
@@ -46,6 +45,7 @@ class AnalyzerHandler:
         self._s3 = s3
         self._publisher = publisher
         self._chain = chain
+        self.fail = item_failer(pool, publisher, "analyze")
 
     async def dispatch(self, event: AnyEvent) -> None:
         match event:
@@ -53,17 +53,6 @@ class AnalyzerHandler:
                 await self.analyze(event)
             case _:
                 log.info("event_ignored", detail_type=type(event).__name__)
-
-    async def fail(self, event: AnyEvent, error: WorkerError) -> None:
-        await fail_item(
-            self._pool,
-            self._publisher,
-            user_id=event.user_id,
-            item_id=event.item_id,
-            stage="analyze",
-            error=error,
-            correlation_id=event.correlation_id,
-        )
 
     async def analyze(self, event: ImageProcessed) -> None:
         async with tenant_transaction(self._pool, event.user_id) as connection:
@@ -82,7 +71,12 @@ class AnalyzerHandler:
 
     async def _analyze(self, item: ItemRecord, event: ImageProcessed) -> StoredAnalysis:
         image = ImageInput(
-            data=await self._download(event.bucket, event.derivative_keys["preview"]),
+            data=await read_object(
+                self._s3,
+                event.bucket,
+                event.derivative_keys["preview"],
+                missing_code="preview_missing",
+            ),
             width=event.width,
             height=event.height,
             filename=item.filename,
@@ -124,19 +118,6 @@ class AnalyzerHandler:
             "analysis_stored", provider=result.provider, model=result.model, version=stored.version
         )
         return stored
-
-    async def _download(self, bucket: str, key: str) -> bytes:
-        try:
-            response = await self._s3.get_object(Bucket=bucket, Key=key)
-            async with response["Body"] as body:
-                data: bytes = await body.read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey"}:
-                raise PermanentError("preview_missing", "the preview derivative is gone") from error
-            raise TransientError("storage_unavailable", f"S3 read failed: {error}") from error
-        except BotoCoreError as error:
-            raise TransientError("storage_unavailable", f"S3 read failed: {error}") from error
-        return data
 
     async def _announce(self, event: ImageProcessed, stored: StoredAnalysis) -> None:
         await self._publisher.publish(

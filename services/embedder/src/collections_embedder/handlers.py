@@ -12,7 +12,7 @@ from collections_embedder import repository
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.embeddings.base import EmbeddingError, EmbeddingProvider
 from collections_shared.embeddings.document import embedding_document
-from collections_shared.errors import PermanentError, TransientError, WorkerError
+from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
     AnyEvent,
@@ -20,7 +20,7 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
-from collections_shared.items import fail_item, set_status
+from collections_shared.items import item_failer, set_status
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
 
@@ -32,6 +32,7 @@ class EmbedderHandler:
         self._pool = pool
         self._publisher = publisher
         self._provider = provider
+        self.fail = item_failer(pool, publisher, "embed")
 
     async def dispatch(self, event: AnyEvent) -> None:
         match event:
@@ -39,17 +40,6 @@ class EmbedderHandler:
                 await self.embed(event)
             case _:
                 log.info("event_ignored", detail_type=type(event).__name__)
-
-    async def fail(self, event: AnyEvent, error: WorkerError) -> None:
-        await fail_item(
-            self._pool,
-            self._publisher,
-            user_id=event.user_id,
-            item_id=event.item_id,
-            stage="embed",
-            error=error,
-            correlation_id=event.correlation_id,
-        )
 
     async def embed(self, event: AnalysisComplete) -> None:
         model = self._provider.model

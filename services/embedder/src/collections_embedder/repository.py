@@ -7,6 +7,7 @@ from datetime import datetime
 
 import msgspec
 
+from collections_shared.analyses import analysis_from_row
 from collections_shared.analysis import Analysis
 from collections_shared.db import Connection
 
@@ -39,16 +40,7 @@ async def load_analysis(
         is_latest=bool(row["is_latest"]),
         filename=row["filename"],
         taken_at=row["taken_at"],
-        analysis=Analysis(
-            category=row["category"],
-            summary=row["summary"],
-            description=row["description"],
-            tags=list(row["tags"]),
-            objects=list(row["objects"]),
-            text=row["visible_text"],
-            colors=list(row["colors"]),
-            setting=row["setting"],
-        ),
+        analysis=analysis_from_row(row),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from collections_shared.analyses import ANALYSIS_FIELDS, analysis_from_row
 from collections_shared.analysis import Analysis
 from collections_shared.db import Connection
 from collections_shared.items import ITEM_COLUMNS, ItemRecord, to_item
@@ -41,9 +42,8 @@ class AnalysisRow(msgspec.Struct, frozen=True, kw_only=True):
     latency_ms: int | None
 
 
-_ANALYSIS_COLUMNS = """id, item_id, version, provider, model, prompt_version, created_at,
-    input_tokens, output_tokens, latency_ms,
-    category, summary, description, tags, objects, visible_text, colors, setting"""
+_ANALYSIS_COLUMNS = f"""id, item_id, version, provider, model, prompt_version, created_at,
+    input_tokens, output_tokens, latency_ms, {ANALYSIS_FIELDS}"""
 
 
 def _to_analysis(row: Any) -> AnalysisRow:
@@ -58,16 +58,7 @@ def _to_analysis(row: Any) -> AnalysisRow:
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],
         latency_ms=row["latency_ms"],
-        analysis=Analysis(
-            category=row["category"],
-            summary=row["summary"],
-            description=row["description"],
-            tags=list(row["tags"]),
-            objects=list(row["objects"]),
-            text=row["visible_text"],
-            colors=list(row["colors"]),
-            setting=row["setting"],
-        ),
+        analysis=analysis_from_row(row),
     )
 
 

@@ -19,8 +19,9 @@ from collections_ingest.messages import IngestWork, ObjectCreated
 from collections_ingest.settings import Settings
 from collections_shared.analyses import Provenance, insert_analysis
 from collections_shared.analysis import InvalidAnalysisError, normalize_analysis
+from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
-from collections_shared.errors import PermanentError, TransientError, WorkerError
+from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
     ImageProcessed,
@@ -28,7 +29,7 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
-from collections_shared.items import ItemRecord, fail_item, get_item
+from collections_shared.items import ItemRecord, get_item, item_failer
 from collections_shared.keys import derivative_key, derivative_prefix
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
@@ -54,6 +55,7 @@ class IngestHandler:
         self._s3 = s3
         self._publisher = publisher
         self._settings = settings
+        self.fail = item_failer(pool, publisher, "ingest")
 
     async def dispatch(self, work: IngestWork) -> None:
         match work:
@@ -61,17 +63,6 @@ class IngestHandler:
                 await self.ingest(user_id, item_id, key)
             case ReprocessRequested(user_id=user_id, item_id=item_id, original_key=key):
                 await self.ingest(user_id, item_id, key)
-
-    async def fail(self, work: IngestWork, error: WorkerError) -> None:
-        await fail_item(
-            self._pool,
-            self._publisher,
-            user_id=work.user_id,
-            item_id=work.item_id,
-            stage="ingest",
-            error=error,
-            correlation_id=work.correlation_id,
-        )
 
     async def ingest(self, user_id: str, item_id: Any, key: str) -> None:
         async with tenant_transaction(self._pool, user_id) as connection:
@@ -103,24 +94,13 @@ class IngestHandler:
             await self._announce(updated)
 
     async def _download(self, key: str) -> bytes:
-        try:
-            head = await self._s3.head_object(Bucket=self._settings.bucket, Key=key)
-            if int(head.get("ContentLength", 0)) > self._settings.max_bytes:
-                raise PermanentError(
-                    "file_too_large", f"larger than {self._settings.max_bytes} bytes"
-                )
-            response = await self._s3.get_object(Bucket=self._settings.bucket, Key=key)
-            async with response["Body"] as body:
-                data: bytes = await body.read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                raise PermanentError(
-                    "upload_missing", "the uploaded file is no longer in storage"
-                ) from error
-            raise TransientError("storage_unavailable", f"S3 read failed: {error}") from error
-        except BotoCoreError as error:
-            raise TransientError("storage_unavailable", f"S3 read failed: {error}") from error
-        return data
+        return await read_object(
+            self._s3,
+            self._settings.bucket,
+            key,
+            missing_code="upload_missing",
+            max_bytes=self._settings.max_bytes,
+        )
 
     async def _process(self, data: bytes) -> ProcessedImage:
         try:
