@@ -250,9 +250,9 @@ def test_failed_startup_exits_non_zero(server: str, tmp_path: Path) -> None:
 
 
 def test_server_is_chosen_by_environment() -> None:
-    """Unset means granian; names are case-insensitive; anything else exits 2 naming the choices."""
-    assert "granian" == server_from_env({})
-    assert "uvicorn" == server_from_env({SERVER_ENV: " Uvicorn "})
+    """Unset means uvicorn; names are case-insensitive; anything else exits 2 naming the choices."""
+    assert "uvicorn" == server_from_env({})
+    assert "granian" == server_from_env({SERVER_ENV: " Granian "})
     with pytest.raises(SystemExit) as exit_info:
         server_from_env({SERVER_ENV: "gunicorn"})
     assert CONFIG_ERROR_EXIT_CODE == exit_info.value.code
