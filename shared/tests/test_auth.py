@@ -213,3 +213,28 @@ def test_pyjwt_refuses_none_even_when_asked_to_decode_without_key() -> None:
     token = forge({"alg": "none"}, {"sub": "x"})
     with pytest.raises(jwt.PyJWTError):
         jwt.decode(token, key="", algorithms=["RS256"])
+
+
+async def test_remembered_token_still_expires(
+    idp: FakeIdentityProvider, http: httpx.AsyncClient
+) -> None:
+    """A token verified once is not accepted again after its expiry (plus leeway)."""
+    config = VerifierConfig(
+        issuer=idp.issuer, client_id=idp.client_id, jwks_url=idp.jwks_url, leeway_seconds=0
+    )
+    verifier = TokenVerifier(config, http)
+    token = idp.token("alice", exp=int(time.time()) + 1)
+    await verifier.verify(token)
+    time.sleep(2.1)
+    await assert_rejected(verifier, token)
+
+
+async def test_remembered_token_dies_with_its_key(
+    idp: FakeIdentityProvider, http: httpx.AsyncClient
+) -> None:
+    """The same token string, verified before its key left the JWKS, is refused afterwards."""
+    verifier = make_verifier(idp, http, max_age=0)
+    token = idp.token("alice")
+    assert "alice" == (await verifier.verify(token)).user_id
+    idp.rotate(keep_old=False)
+    await assert_rejected(verifier, token)

@@ -91,3 +91,37 @@ async def test_other_tenants_rows_cannot_be_updated_or_deleted(database: Databas
     finally:
         await pool.close()
     assert ("UPDATE 0", "DELETE 0", "uploaded") == (updated, deleted, status)
+
+
+async def test_tenant_id_with_quotes_is_a_literal_not_sql(database: DatabaseUnderTest) -> None:
+    """A tenant id full of quotes is stored as-is by set_config and injects nothing."""
+    pool = await create_pool(database.app_dsn, max_size=1)
+    hostile = "x'); DROP TABLE items; --"
+    try:
+        async with tenant_transaction(pool, hostile) as connection:
+            seen = await connection.fetchval("SELECT current_setting('app.user_id', true)")
+        async with tenant_transaction(pool, "user-a") as connection:
+            still = await connection.fetchval("SELECT count(*) FROM items")
+    finally:
+        await pool.close()
+    assert hostile == seen
+    assert 0 == still
+
+
+async def test_failed_tenant_transaction_rolls_back(database: DatabaseUnderTest) -> None:
+    """An exception inside the block undoes its writes and leaves the connection usable."""
+    pool = await create_pool(database.app_dsn, max_size=1)
+    try:
+        with pytest.raises(RuntimeError):
+            async with tenant_transaction(pool, "user-a") as connection:
+                await connection.execute(
+                    "INSERT INTO items (id, user_id, status, original_key)"
+                    " VALUES ($1, 'user-a', 'uploaded', 'k')",
+                    uuid.uuid4(),
+                )
+                raise RuntimeError
+        async with tenant_transaction(pool, "user-a") as connection:
+            count = await connection.fetchval("SELECT count(*) FROM items")
+    finally:
+        await pool.close()
+    assert 0 == count

@@ -10,7 +10,9 @@ follow AWS's "Verifying a JSON Web Token" guide and the usual JWT attacks:
   a restart, and random kids cannot hammer the JWKS endpoint);
 - keys expire with the cache, so a key removed from the JWKS stops working;
 - ``iss`` must match exactly, ``token_use`` must be ``access``, ``client_id`` must be ours, and
-  ``exp``/``nbf``/``iat`` are checked with a small leeway.
+  ``exp``/``nbf``/``iat`` are checked with a small leeway;
+- a token that passed is remembered until it expires, and only while the key that signed it is
+  still the pool's key for its ``kid`` (so rotation and removal apply to cached tokens too).
 
 Every failure raises :class:`UnauthorizedError` with the same public message; the reason is only
 logged.
@@ -32,6 +34,7 @@ from collections_shared.logging import get_logger
 log = get_logger(__name__)
 
 PUBLIC_MESSAGE = "missing or invalid access token"
+_MAX_CACHED_TOKENS = 10_000
 _MAX_TOKEN_LENGTH = 8192
 
 
@@ -112,6 +115,8 @@ class TokenVerifier:
     def __init__(self, config: VerifierConfig, http: httpx.AsyncClient) -> None:
         self._config = config
         self._jwks = JwksCache(config, http)
+        # An RS256 check costs ~0.1 ms; a client sends the same token with every request.
+        self._verified: dict[str, tuple[Principal, str, Any]] = {}
 
     async def verify_header(self, authorization: str | None) -> Principal:
         """Verify ``Bearer <token>``."""
@@ -124,6 +129,22 @@ class TokenVerifier:
         """Verify a raw access token."""
         if len(token) > _MAX_TOKEN_LENGTH:
             raise _reject("token_too_long")
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, kid, key = cached
+            # The signature was checked once; what can change is time and the pool's keys.
+            if time.time() <= principal.expires_at + self._config.leeway_seconds and (
+                await self._jwks.key_for(kid) is key
+            ):
+                return principal
+            del self._verified[token]
+        principal, kid, key = await self._verify_signed(token)
+        if len(self._verified) >= _MAX_CACHED_TOKENS:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (principal, kid, key)
+        return principal
+
+    async def _verify_signed(self, token: str) -> tuple[Principal, str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -135,12 +156,13 @@ class TokenVerifier:
         if key is None:
             raise _reject("unknown_kid")
         claims = self._decode(token, key)
-        return Principal(
+        principal = Principal(
             user_id=claims["sub"],
             username=str(claims.get("username", "")),
             token=token,
             expires_at=int(claims["exp"]),
         )
+        return principal, kid, key
 
     def _decode(self, token: str, key: Any) -> dict[str, Any]:
         try:

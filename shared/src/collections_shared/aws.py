@@ -53,6 +53,9 @@ class AwsClients:
 
     def client(self, service: str, *, endpoint_url: str | None = None, **overrides: Any) -> Any:
         """An async context manager yielding a client for ``service``."""
+        if service == "s3":
+            # Presigned URLs and POSTs must use SigV4; botocore may pick the deprecated SigV2.
+            overrides.setdefault("signature_version", "s3v4")
         return self._session.client(
             service,
             endpoint_url=endpoint_url or self.endpoint_for(service),

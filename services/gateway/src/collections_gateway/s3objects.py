@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 from urllib.parse import quote
 
 from collections_shared.keys import derivative_prefix, user_prefix
+
+_MAX_CACHED_URLS = 20_000
 
 
 class S3Objects:
@@ -23,6 +26,9 @@ class S3Objects:
         self.signer = signer or client
         self.bucket = bucket
         self._url_expiry = url_expiry
+        # Signing costs ~0.2 ms per URL and a page shows dozens; a URL is reusable, and a
+        # stable one lets the browser cache the image.
+        self._urls: dict[tuple[str, str, str | None], tuple[str, float]] = {}
 
     async def put(self, key: str, data: bytes, content_type: str, *, correlation_id: str) -> None:
         await self.client.put_object(
@@ -39,12 +45,21 @@ class S3Objects:
         Originals are offered as downloads (``attachment``) so a browser never renders bytes we
         did not re-encode; derivatives are our own re-encodes and display inline.
         """
+        cache_key = (key, content_type, download)
+        now = time.monotonic()
+        cached = self._urls.get(cache_key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         params = {"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type}
         if download is not None:
             params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(download)}"
         url: str = await self.signer.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=self._url_expiry
         )
+        if len(self._urls) >= _MAX_CACHED_URLS:
+            self._urls.pop(next(iter(self._urls)))
+        # Reused for half its lifetime, so a URL handed out is always valid for at least that.
+        self._urls[cache_key] = (url, now + self._url_expiry / 2)
         return url
 
     async def delete_item_objects(self, user_id: str, item_id: uuid.UUID, original: str) -> int:

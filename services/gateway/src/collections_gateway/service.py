@@ -59,7 +59,7 @@ class Upload:
     correlation_id: str
 
 
-def _failure(item: ItemRecord) -> Failure | None:
+def _failure(item: ItemRecord | repository.ItemListRow) -> Failure | None:
     if item.status != "failed" or not item.failure_code:
         return None
     return Failure(
@@ -67,7 +67,7 @@ def _failure(item: ItemRecord) -> Failure | None:
     )
 
 
-def encode_cursor(item: ItemRecord) -> str:
+def encode_cursor(item: repository.ItemListRow) -> str:
     raw = f"{item.created_at.isoformat()}|{item.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -224,7 +224,7 @@ class ItemsService:
             raise NotFoundError("no such item")
         return item
 
-    async def summary(self, item: ItemRecord) -> ItemSummary:
+    async def summary(self, item: repository.ItemListRow) -> ItemSummary:
         thumbnail = item.derivative_keys.get("thumbnail")
         return ItemSummary(
             id=item.id,
