@@ -1,7 +1,8 @@
 """What every Litestar service has in common: request ids, problem+json errors, ``/health``.
 
-Errors are RFC 9457 problem documents. Client errors say what was wrong; anything unexpected is a
-500 with a generic message and the request id, while the details go to the log only.
+Errors are RFC 9457 problem documents. Client errors say what was wrong; a dependency that is down
+(PostgreSQL, S3 and the other AWS endpoints) is a 503 with ``Retry-After``; anything unexpected is
+a 500 with a generic message and the request id, while the details go to the log only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from botocore.exceptions import ClientError as AwsClientError
+from botocore.exceptions import ConnectionError as AwsConnectionError
+from botocore.exceptions import HTTPClientError
 from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders, State
@@ -120,9 +124,39 @@ _LITESTAR_CODES = {
 }
 
 
+# A dependency that is down or restarting (PostgreSQL refusing or dropping connections, S3 or
+# another AWS endpoint unreachable or answering 5xx): the same request may well work shortly.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset, broken pipe
+    TimeoutError,  # also a pool that cannot hand out a connection in time
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # admin or crash shutdown, server still starting up
+    AwsConnectionError,
+    HTTPClientError,
+)
+_UNAVAILABLE_RETRY_AFTER = 5
+
+
+def _dependency_unavailable(error: BaseException) -> bool:
+    if isinstance(error, AwsClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return int(status) >= 500
+    # A bare OSError is what asyncpg raises when every address of the host refused.
+    return isinstance(error, _UNAVAILABLE) or type(error) is OSError
+
+
 def _internal_error_handler(
     request: Request[Any, Any, State], error: Exception
 ) -> Response[Problem]:
+    if _dependency_unavailable(error):
+        log.warning("request_dependency_unavailable", error_type=type(error).__name__)
+        problem = Problem(
+            title="Service Unavailable",
+            status=503,
+            detail="A service we depend on is unavailable. Try again shortly.",
+            code="dependency_unavailable",
+        )
+        return _problem(request, problem, {"retry-after": str(_UNAVAILABLE_RETRY_AFTER)})
     log.error("request_crashed", error_type=type(error).__name__, exc_info=error)
     problem = Problem(
         title="Internal Server Error",

@@ -3,9 +3,12 @@
 Every ``interval`` seconds, one process (a PostgreSQL advisory lock elects it) looks for items that
 have not changed status for ``stuck_after`` seconds and re-drives them by re-publishing the event
 their next stage is waiting for (consumers are idempotent, so a re-drive of work that was in fact
-done changes nothing). An item re-driven ``max_redrives`` times without progress is marked
-``failed`` (``stuck``). A presigned upload that never arrived is failed as ``upload_missing`` once
-its URL has long expired; if the object is there after all (a lost S3 notification), it is ingested.
+done changes nothing). Each further re-drive waits twice as long (``stuck_after`` x 2^n after the
+previous one), so an item that is only queued behind a backlog is not failed, and re-drives do
+not pile copies onto that backlog. An item re-driven ``max_redrives`` times without progress is
+marked ``failed`` (``stuck``). A presigned upload that never arrived is failed as
+``upload_missing`` once its URL has long expired; if the object is there after all (a lost S3
+notification), it is ingested.
 """
 
 from __future__ import annotations
@@ -72,11 +75,20 @@ class Reconciler:
                     timedelta(seconds=self._settings.stuck_after_seconds),
                     _BATCH,
                 )
-                for row in rows:
-                    await self._redrive(dict(row))
+                due = [dict(row) for row in rows if self._due(row)]
+                for row in due:
+                    await self._redrive(row)
             finally:
                 await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
-        return len(rows)
+        return len(due)
+
+    def _due(self, row: Any) -> bool:
+        """Idle for ``stuck_after`` x 2^(re-drives so far); pending uploads: every pass."""
+        if row["status"] == "pending":
+            return True
+        idle: float = (utc_now() - row["status_changed_at"]).total_seconds()
+        wait: int = self._settings.stuck_after_seconds * 2 ** int(row["redrive_count"])
+        return idle >= wait
 
     async def _redrive(self, row: dict[str, Any]) -> None:
         user_id: str = row["user_id"]

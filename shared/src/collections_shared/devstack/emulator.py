@@ -136,12 +136,20 @@ class _RequestGate:
         self._condition = threading.Condition()
         self._active = 0
         self._snapshotting = False
+        self._closed = False
         self.changes = 0
 
     def enter(self) -> None:
         with self._condition:
-            self._condition.wait_for(lambda: not self._snapshotting)
+            self._condition.wait_for(lambda: not self._snapshotting and not self._closed)
             self._active += 1
+
+    def close(self) -> None:
+        """Hold every new request for good (shutting down: the final snapshot must be the last
+        word; a request answered after it would be lost on restart). Held requests never get an
+        answer; their clients see the connection drop and retry against the restarted emulator."""
+        with self._condition:
+            self._closed = True
 
     def leave(self, *, changed: bool) -> None:
         with self._condition:
@@ -246,6 +254,7 @@ class PersistentEmulator:
                 self.save()
             except Exception as error:  # noqa: BLE001 - keep serving; the next save may work
                 _say(f"autosave failed: {type(error).__name__}: {error}")
+        self._gate.close()
         size = self.save(force=True)
         _say(f"saved {size} bytes to {self.state_file.name}")
         self._server.stop()
