@@ -214,3 +214,44 @@ def test_consumer_counts_start_at_zero(queues: Queues) -> None:
 
 async def _noop(message: ReceivedMessage) -> None:
     return None
+
+
+async def test_a_consumer_that_is_not_ready_receives_nothing(queues: Queues) -> None:
+    """While its dependency is down the consumer leaves messages in the queue, unreceived."""
+    seen: list[str] = []
+
+    async def handler(message: ReceivedMessage) -> None:
+        seen.append(message.body)
+
+    async def down() -> bool:
+        return False
+
+    await queues.sqs.send_message(QueueUrl=queues.url, MessageBody="waits")
+    async with running_consumer(queues.sqs, config(queues), handler, ready=down):
+        await asyncio.sleep(2)
+    response = await queues.sqs.receive_message(
+        QueueUrl=queues.url,
+        WaitTimeSeconds=0,
+        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+    )
+    assert [] == seen
+    assert ["waits"] == [message["Body"] for message in response.get("Messages", [])]
+    assert "1" == response["Messages"][0]["Attributes"]["ApproximateReceiveCount"]
+
+
+async def test_stopping_mid_poll_gives_back_what_the_poll_brought(queues: Queues) -> None:
+    """A message arriving during the final long poll is visible again at once, not hidden."""
+
+    async def handler(message: ReceivedMessage) -> None:
+        raise AssertionError("a stopping consumer must not process new work")
+
+    stop_during_poll = config(queues, wait_seconds=3, visibility_timeout=120)
+    consumer = SqsConsumer(queues.sqs, stop_during_poll, handler)
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    await asyncio.sleep(0.5)
+    stop.set()
+    await queues.sqs.send_message(QueueUrl=queues.url, MessageBody="late")
+    await task
+    response = await queues.sqs.receive_message(QueueUrl=queues.url, WaitTimeSeconds=1)
+    assert ["late"] == [message["Body"] for message in response.get("Messages", [])]

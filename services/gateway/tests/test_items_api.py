@@ -194,3 +194,20 @@ async def test_wrong_password_is_401(client: AsyncTestClient, alice: User) -> No
     )
     assert (401, 401) == (wrong.status_code, unknown.status_code)
     assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_idempotent_retry_restores_a_missing_original(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    alice: User,
+    aws: AwsStack,
+) -> None:
+    """A retry with the same key puts the bytes back if the first attempt lost them."""
+    data = jpeg(seed=41)
+    first = (await upload(client, alice, data, **{"Idempotency-Key": "restore-me-1"})).json()
+    key = f"{alice.user_id}/images/{first['id']}.jpg"
+    async with aws.clients.client("s3") as s3:
+        await s3.delete_object(Bucket="collections-images", Key=key)
+        again = await upload(client, alice, data, **{"Idempotency-Key": "restore-me-1"})
+        stored = await (await s3.get_object(Bucket="collections-images", Key=key))["Body"].read()
+    assert first["id"] == again.json()["id"]
+    assert data == stored

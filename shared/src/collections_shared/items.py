@@ -80,7 +80,7 @@ async def set_status(
     result: str = await connection.execute(
         """UPDATE items
               SET status = $2, failure_stage = NULL, failure_code = NULL, failure_message = NULL,
-                  updated_at = now(), status_changed_at = now()
+                  redrive_count = 0, updated_at = now(), status_changed_at = now()
             WHERE id = $1 AND status = ANY($3::text[])""",
         item_id,
         status,

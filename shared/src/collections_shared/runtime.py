@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import asyncpg
+
 from collections_shared.aws import AwsClients, queue_check
 from collections_shared.db import Pool, create_pool, ping
 from collections_shared.health import HealthCheck
@@ -46,7 +48,9 @@ class Runtime:
     ) -> SqsConsumer:
         """Run an SQS consumer until the runtime closes; it is part of ``/health``."""
         sqs = await self.client("sqs")
-        consumer = await self.stack.enter_async_context(running_consumer(sqs, config, handler))
+        consumer = await self.stack.enter_async_context(
+            running_consumer(sqs, config, handler, ready=self.database_ready)
+        )
         self.health_checks["queue"] = queue_check(sqs, config.queue_url)
         self.health_checks["consumer"] = consumer_alive(consumer)
         return consumer
@@ -65,6 +69,14 @@ class Runtime:
             drain_timeout=settings.drain_timeout_seconds,
         )
         return await self.start_consumer(config, handler)
+
+    async def database_ready(self) -> bool:
+        """Whether PostgreSQL answers; workers stop receiving while it does not."""
+        try:
+            await ping(self.pool)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+        return True
 
     async def queue_url(self, queue_name: str) -> str:
         """Resolve a queue's URL from its name."""

@@ -127,5 +127,6 @@ class WorkerSettings(CommonSettings, frozen=True, kw_only=True):
     visibility_timeout: PositiveInt = 120
     max_receive_count: PositiveInt = 5
     """Must match the queue's redrive policy: the last attempt marks the item failed."""
-    wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=20)] = 20
+    wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=20)] = 10
+    """Long-poll length; a stopping worker waits for its last poll, so this bounds shutdown."""
     drain_timeout_seconds: PositiveInt = 30

@@ -65,6 +65,7 @@ class ConsumerConfig:
     backoff_base: float = 2.0
     backoff_max: float = 300.0
     drain_timeout: float = 30.0
+    not_ready_pause: float = 1.0
 
 
 def backoff_seconds(receive_count: int, base: float, cap: float) -> int:
@@ -76,10 +77,17 @@ def backoff_seconds(receive_count: int, base: float, cap: float) -> int:
 class SqsConsumer:
     """Receives from one queue and runs ``handler`` on each message, at most N at a time."""
 
-    def __init__(self, client: Any, config: ConsumerConfig, handler: Handler) -> None:
+    def __init__(
+        self,
+        client: Any,
+        config: ConsumerConfig,
+        handler: Handler,
+        ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         self._client = client
         self._config = config
         self._handler = handler
+        self._ready = ready
         self._in_flight: set[asyncio.Task[None]] = set()
         self.task: asyncio.Task[None] | None = None
         """The task running :meth:`run`, when started by :func:`running_consumer`."""
@@ -90,6 +98,11 @@ class SqsConsumer:
         """Consume until ``stop`` is set, then drain in-flight work."""
         failures = 0
         while not stop.is_set():
+            if self._ready is not None and not await self._ready():
+                # A dependency is down: receiving now would only spend receive counts toward the
+                # DLQ. Wait until it is back; messages stay safely in the queue meanwhile.
+                await _wait_or_stop(stop, self._config.not_ready_pause)
+                continue
             if self._free_slots() == 0:
                 await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
                 continue
@@ -125,10 +138,15 @@ class SqsConsumer:
         done, _ = await asyncio.wait({receive, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if receive not in done:
-            # Anything this call had received becomes visible again after the timeout.
-            receive.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await receive
+            # Cancelling would not stop the server: it would still complete the long poll and hand
+            # a message to a request nobody reads, hidden for a whole visibility timeout. Let the
+            # poll end (at most wait_seconds) and give back whatever it brought at once.
+            try:
+                response = await receive
+            except (BotoCoreError, ClientError, OSError):
+                return []
+            for raw in response.get("Messages", []):
+                await self._set_visibility(self._parse(raw), 0)
             return []
         response = receive.result()
         return [self._parse(raw) for raw in response.get("Messages", [])]

@@ -114,10 +114,13 @@ def _log_outcome(
 
 @asynccontextmanager
 async def running_consumer(
-    client: Any, config: ConsumerConfig, handler: Callable[[ReceivedMessage], Awaitable[None]]
+    client: Any,
+    config: ConsumerConfig,
+    handler: Callable[[ReceivedMessage], Awaitable[None]],
+    ready: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[SqsConsumer]:
     """Run a consumer in the background for the duration of the context, then drain it."""
-    consumer = SqsConsumer(client, config, handler)
+    consumer = SqsConsumer(client, config, handler, ready)
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop), name="sqs-consumer")
     consumer.task = task

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+from botocore.exceptions import ClientError
+
 from collections_shared.keys import derivative_prefix, user_prefix
 
 _MAX_CACHED_URLS = 20_000
@@ -38,6 +40,15 @@ class S3Objects:
             ContentType=content_type,
             Metadata={"correlation-id": correlation_id},
         )
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise
+        return True
 
     async def url(self, key: str, content_type: str, *, download: str | None = None) -> str:
         """A GET URL valid for the configured time, always with a fixed content type.

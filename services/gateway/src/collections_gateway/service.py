@@ -110,6 +110,9 @@ class ItemsService:
         sha256 = hashlib.sha256(upload.data).hexdigest()
         existing = await self._existing_upload(user_id, upload, sha256)
         if existing is not None:
+            if existing.status == "uploaded":
+                # A retry after a failed store: the row may exist without its bytes.
+                await self._ensure_original(existing, upload.data, mime)
             return existing
         item = repository.NewItem(
             id=uuid.uuid4(),
@@ -138,6 +141,10 @@ class ItemsService:
             return raced
         await self._store_original(user_id, item, upload.data, mime)
         return await self._require(user_id, item.id)
+
+    async def _ensure_original(self, item: ItemRecord, data: bytes, mime: str) -> None:
+        if not await self.s3.exists(item.original_key):
+            await self.s3.put(item.original_key, data, mime, correlation_id=item.correlation_id)
 
     async def _existing_upload(
         self, user_id: str, upload: Upload, sha256: str

@@ -72,7 +72,7 @@ async def record_processed(
                    failure_message = NULL, mime_type = $2, width = $3, height = $4, sha256 = $5,
                    derivative_keys = $6, taken_at = $7, camera_make = $8, camera_model = $9,
                    exif = $10, gps_latitude = $11, gps_longitude = $12, size_bytes = $13,
-                   updated_at = now(), status_changed_at = now()
+                   redrive_count = 0, updated_at = now(), status_changed_at = now()
              WHERE id = $1 AND status = ANY($14::text[])
          RETURNING {ITEM_COLUMNS}""",
         item_id,
