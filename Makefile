@@ -39,6 +39,9 @@ pytest: ## The test suites (pytest's "no tests collected" counts as a failure)
 bench: install-dev ## Benchmarks: print numbers against a baseline measured in the same run
 	@$(RUN) python -m bench
 
+chaos: install-dev ## Chaos drain: 300 uploads while processes are killed; lost and duplicates must be 0
+	@$(RUN) python -m bench.chaos $(CHAOS_ARGS)
+
 redrive: ## Move dead-lettered messages back (QUEUE=collections-analyzer, default all; DRY=1 counts)
 	@AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$${COLLECTIONS_AWS_PORT:-4566}} \
 	 AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} \
