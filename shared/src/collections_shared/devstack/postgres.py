@@ -108,6 +108,15 @@ class EmbeddedPostgres:
             Path(password_file.name).unlink(missing_ok=True)
         return changed
 
+    def prepare_start(self) -> None:
+        """Before every (re)start: the server account can still reach its data, no stale lock.
+
+        Something may have tightened a parent's mode since the first start (pytest resets its
+        temporary root to 0700 at every session), and a killed server leaves its pid file.
+        """
+        make_traversable(self.data_dir.parent)
+        self.clear_stale_lock()
+
     def clear_stale_lock(self) -> None:
         """Remove a ``postmaster.pid`` left by a killed server (the supervisor knows it is gone)."""
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)

@@ -202,7 +202,7 @@ class LocalStack:
             env={"PATH": str(bin_dir()), "LC_ALL": "C.UTF-8"},
             stop_signal=signal.SIGINT,
             credentials=run_as(),
-            before_start=postgres.clear_stale_lock,
+            before_start=postgres.prepare_start,
         )
         await self._start(spec)
         await self._wait_for_database(postgres.admin_dsn())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -37,11 +38,21 @@ TEMPLATE_DATABASE = "collections_template"
 APP_PASSWORD = "app-password-for-tests"  # noqa: S105 - a throwaway test cluster
 
 
+# Below Linux's ephemeral range (32768-60999): a server port handed out from that range can be
+# taken by a client socket's local end (even a health check's own) before the server binds it.
+_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port from a range the OS never assigns to outgoing connections, free right now."""
+    while True:
+        port = random.choice(_PORTS)  # noqa: S311 - spreading ports, not security
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def _replace_database(
