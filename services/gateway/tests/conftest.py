@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -32,6 +34,19 @@ async def fx_client(database: DatabaseUnderTest, aws: AwsStack) -> AsyncIterator
     app = create_app(gateway_settings(database, aws))
     async with AsyncTestClient(app=app) as client:
         yield client
+
+
+@pytest.fixture(name="gateway")
+def fx_gateway(database: DatabaseUnderTest, aws: AwsStack) -> Callable[..., Any]:
+    """Start an in-process gateway with some settings changed: ``async with gateway(x=1)``."""
+
+    @asynccontextmanager
+    async def start(**overrides: object) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+        app = create_app(gateway_settings(database, aws, **overrides))
+        async with AsyncTestClient(app=app) as client:
+            yield client
+
+    return start
 
 
 @pytest.fixture(name="alice")

@@ -5,40 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from litestar.testing import AsyncTestClient
 
-from collections_gateway.app import create_app
-from collections_gateway.settings import Settings
 from collections_shared.testing.api import ApiUser, sign_up, upload
-from collections_shared.testing.fixtures import AwsStack, DatabaseUnderTest
 from collections_shared.testing.images import jpeg
 
 Client = AsyncTestClient  # type: ignore[type-arg]
-
-
-@pytest.fixture(name="gateway")
-def fx_gateway(database: DatabaseUnderTest, aws: AwsStack) -> Callable[..., Any]:
-    """Start an in-process gateway with some settings changed."""
-
-    @asynccontextmanager
-    async def start(**overrides: object) -> AsyncIterator[Client]:
-        values: dict[str, object] = {
-            "database_url": database.app_dsn,
-            "aws_endpoint_url": aws.endpoint,
-            "cognito_user_pool_id": aws.outputs.user_pool_id,
-            "cognito_client_id": aws.outputs.app_client_id,
-            "local_signup_auto_confirm": True,
-            **overrides,
-        }
-        async with AsyncTestClient(app=create_app(Settings(**values))) as client:  # type: ignore[arg-type]
-            yield client
-
-    return start
 
 
 async def _user(client: Client) -> ApiUser:
