@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import shutil
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -18,8 +17,9 @@ from collections_analyzer.local.objects import Detection
 from collections_analyzer.local.ocr import read_text
 from collections_analyzer.providers.base import ImageInput
 from collections_analyzer.providers.local import LocalProvider
+from collections_shared.testing.golden import GOLDEN as GOLDEN_SET
 
-GOLDEN = Path("/work/shared/golden/images")
+GOLDEN = GOLDEN_SET / "images"
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="the tesseract binary is not installed"
 )

@@ -19,8 +19,8 @@ from collections_analyzer.local.objects import DEFAULT_TAGGER_DIR, ObjectTagger
 from collections_analyzer.providers.base import ImageInput
 from collections_analyzer.providers.local import LocalProvider
 from collections_shared.analysis import normalize_analysis
+from collections_shared.testing.golden import GOLDEN
 
-GOLDEN = Path("/work/shared/golden")
 KITE_PHOTO = GOLDEN / "images" / "coco_000000024027.jpg"
 NODE = shutil.which("node")
 TAGGER_INSTALLED = NODE is not None and (DEFAULT_TAGGER_DIR / "node_modules").is_dir()
