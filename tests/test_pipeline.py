@@ -17,6 +17,7 @@ from PIL import Image
 
 from collections_shared.aws import AwsClients
 from collections_shared.devstack.stack import LocalStack
+from collections_shared.testing import hostile_images
 from collections_shared.testing.api import ApiUser, sign_up, upload
 from collections_shared.testing.golden import golden_dir
 from collections_shared.testing.images import jpeg
@@ -280,3 +281,27 @@ async def test_reanalysis_adds_a_version(
     assert [2, 1] == [version["version"] for version in versions]
     item = (await wait_terminal(api, user, [item_id]))[item_id]
     assert "searchable" == item["status"]
+
+
+async def test_gps_is_stored_only_for_users_who_turned_it_on(
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """The same geotagged photo keeps its position for an opted-in user only, until switched off."""
+    photo = hostile_images.jpeg(320, 240, exif=hostile_images.exif_block(gps=(48.858222, 2.2945)))
+    other = await sign_up(api, f"e2e-{uuid.uuid4().hex[:10]}@example.com")
+    opt_in = await api.patch("/me/preferences", json={"keep_gps": True}, headers=user.headers)
+    assert 200 == opt_in.status_code, opt_in.text
+    ids = {}
+    for owner_of in (user, other):
+        ids[owner_of.user_id] = (await upload(api, owner_of, photo)).json()["id"]
+    kept = (await wait_terminal(api, user, [ids[user.user_id]]))[ids[user.user_id]]
+    dropped = (await wait_terminal(api, other, [ids[other.user_id]]))[ids[other.user_id]]
+    assert (48.858, 2.294) == (
+        round(kept["exif"]["gps_latitude"], 3),
+        round(kept["exif"]["gps_longitude"], 3),
+    )
+    assert "gps_latitude" not in dropped["exif"]
+    assert "Canon" == dropped["exif"]["camera_make"]
+    await api.patch("/me/preferences", json={"keep_gps": False}, headers=user.headers)
+    forgotten = (await api.get(f"/items/{ids[user.user_id]}", headers=user.headers)).json()
+    assert "gps_latitude" not in forgotten["exif"]

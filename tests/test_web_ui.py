@@ -38,7 +38,7 @@ def fx_photos(tmp_path: Path) -> list[str]:
 async def test_a_user_can_upload_search_and_chat_in_the_browser(
     stack: LocalStack, photos: list[str]
 ) -> None:
-    """Signing up, dropping files, searching and chatting in the page work without page errors."""
+    """Signing up, opting in to GPS, dropping files, searching and chatting work without errors."""
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     from playwright.async_api import async_playwright
@@ -58,6 +58,9 @@ async def test_a_user_can_upload_search_and_chat_in_the_browser(
         await page.fill("#auth-password", "Sup3r-Secret-pw")
         await page.click("#auth-submit")
         await page.wait_for_selector("#library:not(.hidden)")
+        await page.locator("#keep-gps-note").filter(has_text="not kept").wait_for()
+        await page.check("#keep-gps")
+        await page.locator("#keep-gps-note").filter(has_text="kept for you only").wait_for()
         await page.set_input_files("#file-input", photos)
         # Locators, not page functions: the page's CSP forbids evaluating strings.
         await page.locator(".badge.searchable").nth(2).wait_for(timeout=60_000)

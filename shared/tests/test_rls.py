@@ -125,3 +125,23 @@ async def test_failed_tenant_transaction_rolls_back(database: DatabaseUnderTest)
     finally:
         await pool.close()
     assert 0 == count
+
+
+async def test_every_table_the_services_can_read_has_row_level_security(
+    database: DatabaseUnderTest,
+) -> None:
+    """No table the services' role may read lacks RLS, so a new table cannot open a hole."""
+    connection = await asyncpg.connect(database.owner_dsn)
+    try:
+        readable = await connection.fetch(
+            """SELECT c.relname, c.relrowsecurity FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind = 'r'
+                  AND has_table_privilege('collections_app', c.oid, 'SELECT')"""
+        )
+    finally:
+        await connection.close()
+    assert {"items", "analyses", "embeddings", "processed_events", "preferences"} <= {
+        row["relname"] for row in readable
+    }
+    assert [] == [row["relname"] for row in readable if not row["relrowsecurity"]]

@@ -9,10 +9,11 @@ from functools import partial
 import httpx
 from litestar import Litestar
 
+from collections_gateway.account import AccountService
 from collections_gateway.deps import DEPENDENCIES
 from collections_gateway.identity import IdentityService
 from collections_gateway.limits import Limiter
-from collections_gateway.routes.account import delete_me
+from collections_gateway.routes.account import ACCOUNT_ROUTES
 from collections_gateway.routes.auth import AuthController
 from collections_gateway.routes.events import status_events
 from collections_gateway.routes.forward import FORWARD_ROUTES
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 runtime=runtime,
                 verifier=TokenVerifier(verifier_config, http),
                 items_service=ItemsService(runtime.pool, objects, publisher, settings),
+                account_service=AccountService(runtime.pool),
                 identity=IdentityService(
                     cognito,
                     pool_id=settings.cognito_user_pool_id,
@@ -94,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ItemsController,
             IndexController,
             status_events,
-            delete_me,
+            *ACCOUNT_ROUTES,
             *FORWARD_ROUTES,
             *UI_ROUTES,
         ],

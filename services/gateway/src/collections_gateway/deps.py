@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from collections_gateway.account import AccountService
 from collections_gateway.identity import IdentityService
 from collections_gateway.limits import Limiter
 from collections_gateway.service import ItemsService
@@ -29,6 +30,11 @@ def provide_items(state: State, principal: Principal) -> ItemsService:
     # Depending on the principal makes Litestar resolve the two in order instead of spawning a
     # task group for every request (measured: docs/performance.md).
     service: ItemsService = state.items_service
+    return service
+
+
+def provide_account(state: State, principal: Principal) -> AccountService:
+    service: AccountService = state.account_service
     return service
 
 
@@ -60,6 +66,7 @@ def provide_limiter(state: State) -> Limiter:
 DEPENDENCIES = {
     "principal": Provide(provide_principal),
     "items": Provide(provide_items, sync_to_thread=False),
+    "account": Provide(provide_account, sync_to_thread=False),
     "identity": Provide(provide_identity, sync_to_thread=False),
     "feed": Provide(provide_feed, sync_to_thread=False),
     "search": Provide(provide_search, sync_to_thread=False),

@@ -199,3 +199,35 @@ async def analyzed_items(connection: Connection) -> list[tuple[uuid.UUID, uuid.U
             ORDER BY i.created_at"""
     )
     return [(row["id"], row["analysis_id"], row["version"], row["correlation_id"]) for row in rows]
+
+
+async def save_preferences(connection: Connection, user_id: str, *, keep_gps: bool | None) -> None:
+    """Create or change the caller's preferences; ``None`` leaves a preference as it is."""
+    await connection.execute(
+        """INSERT INTO preferences (user_id, keep_gps) VALUES ($1, coalesce($2, false))
+           ON CONFLICT (user_id) DO UPDATE
+              SET keep_gps = coalesce($2, preferences.keep_gps), updated_at = now()""",
+        user_id,
+        keep_gps,
+    )
+
+
+async def forget_locations(connection: Connection, user_id: str) -> int:
+    """Remove every stored GPS position of the caller's items; returns how many had one."""
+    result: str = await connection.execute(
+        """UPDATE items SET gps_latitude = NULL, gps_longitude = NULL, updated_at = now()
+            WHERE user_id = $1 AND gps_latitude IS NOT NULL""",
+        user_id,
+    )
+    return int(result.rsplit(" ", 1)[-1])
+
+
+async def count_located_items(connection: Connection, user_id: str) -> int:
+    count: int = await connection.fetchval(
+        "SELECT count(*) FROM items WHERE user_id = $1 AND gps_latitude IS NOT NULL", user_id
+    )
+    return count
+
+
+async def delete_preferences(connection: Connection, user_id: str) -> None:
+    await connection.execute("DELETE FROM preferences WHERE user_id = $1", user_id)

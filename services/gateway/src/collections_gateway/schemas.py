@@ -147,6 +147,21 @@ class AnalysisList(msgspec.Struct, frozen=True):
     analyses: list[AnalysisOut]
 
 
+class PreferencesOut(msgspec.Struct, frozen=True):
+    keep_gps: bool
+    """Whether GPS positions of uploaded photos are stored (never in derivatives). Default off."""
+    items_with_location: int
+    """How many of the caller's items have a stored GPS position."""
+
+
+class PreferencesChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Fields left out stay as they are."""
+
+    keep_gps: bool | None = None
+    """Turning it off also removes every GPS position already stored; turning it on applies to
+    photos ingested from then on (``POST /items/{id}/reprocess`` reads an older one again)."""
+
+
 class DeletedAccount(msgspec.Struct, frozen=True):
     items: int
     objects: int

@@ -401,6 +401,7 @@ class ItemsService:
         """All of the caller's rows and objects; returns (items, objects) deleted."""
         async with tenant_transaction(self.pool, user_id) as connection:
             items = await repository.delete_all_items(connection)
+            await repository.delete_preferences(connection, user_id)
         objects = await self.s3.delete_user_objects(user_id)
         return items, objects
 

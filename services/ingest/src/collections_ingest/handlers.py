@@ -32,6 +32,7 @@ from collections_shared.events import (
 from collections_shared.items import ItemRecord, get_item, item_failer
 from collections_shared.keys import derivative_key, derivative_prefix
 from collections_shared.logging import get_logger
+from collections_shared.preferences import load_preferences
 from collections_shared.publisher import EventPublisher
 
 log = get_logger(__name__)
@@ -109,7 +110,8 @@ class IngestHandler:
                 data,
                 max_pixels=self._settings.max_pixels,
                 max_bytes=self._settings.max_bytes,
-                keep_gps=self._settings.keep_gps,
+                # Read always; whether it is stored is the owner's preference at commit time.
+                keep_gps=True,
             )
         except ImageRejected as rejected:
             raise PermanentError(rejected.code, str(rejected)) from rejected
@@ -137,13 +139,14 @@ class IngestHandler:
         self, item: ItemRecord, processed: ProcessedImage, keys: dict[str, str], size: int
     ) -> ItemRecord | None:
         async with tenant_transaction(self._pool, item.user_id) as connection:
+            preferences = await load_preferences(connection, item.user_id, lock=True)
             updated = await repository.record_processed(
                 connection,
                 item.id,
                 processed=processed,
                 derivative_keys=keys,
                 size_bytes=size,
-                keep_gps=self._settings.keep_gps,
+                keep_gps=preferences.keep_gps,
             )
             if updated is not None and updated.imported_analysis is not None:
                 await self._store_import(connection, updated)

@@ -16,8 +16,6 @@ class Settings(WorkerSettings, frozen=True, kw_only=True):
     max_pixels: PositiveInt = 50_000_000
     """Images declaring more pixels are refused from their header, before any decoding."""
     max_bytes: PositiveInt = 25 * 1024 * 1024
-    keep_gps: bool = False
-    """Store GPS coordinates from EXIF (never in derivatives). Off unless the owner opts in."""
     reconcile_interval_seconds: PositiveInt = 30
     stuck_after_seconds: PositiveInt = 300
     """An item that has not moved for this long is re-driven by the reconciler."""

@@ -2,6 +2,7 @@
 // Every value from the API is rendered with textContent, never as HTML.
 import * as api from "/static/api.js";
 import { openChat, resetChat } from "/static/chat.js";
+import { loadPreferences, setupPreferences } from "/static/preferences.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { cursor: null, searching: false, tiles: new Map(), signup: false, feed: null };
@@ -26,6 +27,7 @@ function renderAuth() {
   if (!signedIn) return;
   $("#who").textContent = api.session()?.email || "";
   loadItems(true);
+  loadPreferences();
   follow();
 }
 
@@ -230,6 +232,9 @@ export async function openDetail(id) {
   field(facts, "Setting", analysis?.setting);
   field(facts, "Taken", item.exif?.taken_at);
   field(facts, "Camera", [item.exif?.camera_make, item.exif?.camera_model].filter(Boolean).join(" "));
+  if (item.exif?.gps_latitude != null) {
+    field(facts, "Location", `${item.exif.gps_latitude.toFixed(5)}, ${item.exif.gps_longitude.toFixed(5)}`);
+  }
   field(facts, "Size", item.width ? `${item.width}×${item.height}` : null);
   if (item.analysis) field(facts, "Analysis", `v${item.analysis.version} · ${item.analysis.provider} · ${item.analysis.model}`);
   panel.append(facts);
@@ -280,6 +285,7 @@ function actions(item) {
 setupAuth();
 setupUploads();
 setupSearch();
+setupPreferences();
 $("#chat-toggle").addEventListener("click", () => openChat());
 $("#chat-new").addEventListener("click", () => resetChat());
 renderAuth();
