@@ -8,6 +8,7 @@ parsed here once, and a bad value stops the synth with a message naming the key.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol
 
@@ -65,6 +66,14 @@ class StageConfig:
     instead of building the Dockerfiles at deploy time."""
     arm64: bool = False
     """Graviton tasks (about 20 % cheaper); the images must then be built for linux/arm64."""
+    bedrock: bool = False
+    """Put Amazon Bedrock first in the analyzer's provider chain and let its role invoke
+    ``bedrock_model`` (collections_infra/bedrock.py); off: no Bedrock permission at all."""
+    bedrock_model: str = "global.anthropic.claude-sonnet-5-5"
+    """A foundation-model id (``anthropic.claude-...``) or a cross-region inference-profile id
+    (``us.``/``eu.``/``global.``...); the default is the analyzer's own."""
+    bedrock_region: str = ""
+    """Region the analyzer calls Bedrock in; empty: the stack's region."""
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     """Extra environment per service, e.g. ``{"gateway": {"GATEWAY_RATE_LIMIT_PER_MINUTE":
     "200"}}``: any setting of a service's settings.py, without a code change."""
@@ -181,6 +190,12 @@ def load_config(context: ContextReader) -> StageConfig:
         if raw is not None:
             overrides[spec.name] = _parse(key, str(spec.type), raw)
     config = replace(config, **overrides)
+    _check(config)
+    _check_bedrock(config)
+    return config
+
+
+def _check(config: StageConfig) -> None:
     if config.stage == "prod" and not config.certificate_arn:
         msg = "context certificateArn: prod serves HTTPS only, so it needs an ACM certificate"
         raise ConfigError(msg)
@@ -188,7 +203,32 @@ def load_config(context: ContextReader) -> StageConfig:
     if unknown:
         msg = f"context serviceEnv: no service named {', '.join(sorted(unknown))}"
         raise ConfigError(msg)
-    return config
+
+
+# The model id and region become part of IAM resource ARNs: a "*", "?" or "/" would widen the
+# grant, so only the characters of real ids (``us.anthropic.claude-...-v1:0``) pass.
+_MODEL_ID = re.compile(r"[a-z0-9-]+\.[A-Za-z0-9][A-Za-z0-9._:-]*", re.ASCII)
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+", re.ASCII)
+# Set through serviceEnv, these would call a model (or region) the IAM grant does not name.
+_BEDROCK_VARIABLES = frozenset(
+    {"ANALYZER_BEDROCK_MODEL", "BEDROCK_MODEL", "ANALYZER_BEDROCK_REGION", "BEDROCK_REGION"}
+)
+
+
+def _check_bedrock(config: StageConfig) -> None:
+    if not _MODEL_ID.fullmatch(config.bedrock_model):
+        msg = f"context bedrockModel: {config.bedrock_model!r} is not a Bedrock model id"
+        raise ConfigError(msg)
+    if config.bedrock_region and not _REGION.fullmatch(config.bedrock_region):
+        msg = f"context bedrockRegion: {config.bedrock_region!r} is not an AWS region"
+        raise ConfigError(msg)
+    clashes = sorted(_BEDROCK_VARIABLES.intersection(config.service_env.get("analyzer", {})))
+    if clashes:
+        msg = (
+            f"context serviceEnv: set {', '.join(clashes)} with bedrockModel / bedrockRegion, "
+            "so that the analyzer's IAM grant names the model it calls"
+        )
+        raise ConfigError(msg)
 
 
 def _camel(name: str) -> str:

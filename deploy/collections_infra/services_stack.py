@@ -20,6 +20,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
+from collections_infra import bedrock
 from collections_infra.catalog import SERVICES, Kind, ServiceSpec
 from collections_infra.config import StageConfig
 from collections_infra.data_stack import DataStack
@@ -84,6 +85,7 @@ class ServicesStack(Stack):
                 secrets=self._secrets(spec),
             )
             grant(spec, app.task_definition.task_role, data)
+            bedrock.grant_invoke(spec.name, app.task_definition.task_role, config)
             data.database.allow_from(app, app.security_group, spec.name)
             app.service.node.add_dependency(self.migrations.resource)
             if spec.kind is Kind.WORKER:
@@ -120,6 +122,7 @@ class ServicesStack(Stack):
                 env["CORS_ORIGINS"] = ",".join(self.config.origins)
         if spec.name == "chat":
             env["CHAT_TABLE"] = data.chat.table.table_name
+        env.update(bedrock.environment(spec.name, self.config))
         return {**env, **self.config.service_env.get(spec.name, {})}
 
     def _secrets(self, spec: ServiceSpec) -> dict[str, ecs.Secret]:

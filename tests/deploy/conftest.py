@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,3 +95,19 @@ def stage(request: pytest.FixtureRequest) -> Synthesized:
     """Each stage in turn, for properties both must have."""
     synthesized: Synthesized = request.getfixturevalue(request.param)
     return synthesized
+
+
+@pytest.fixture(scope="session")
+def synthesize(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synthesized]:
+    """Synthesize a stage with extra context (``bedrock="true"``...), once per distinct context."""
+    cache: dict[tuple[tuple[str, str], ...], Synthesized] = {}
+
+    def build(stage: str = "dev", **overrides: str) -> Synthesized:
+        context = {**(PROD_CONTEXT if stage == "prod" else {"stage": stage}), **overrides}
+        key = tuple(sorted(context.items()))
+        if key not in cache:
+            outdir = tmp_path_factory.mktemp(f"cdk-{stage}")
+            cache[key] = _synthesize(outdir, cdk_context(**context))
+        return cache[key]
+
+    return build

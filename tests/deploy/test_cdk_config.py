@@ -104,3 +104,39 @@ def test_log_retention_rounds_up_to_a_cloudwatch_value() -> None:
     """Ten days is not a CloudWatch retention; the next longer one (two weeks) is used."""
     config = load_config(Context(logRetentionDays="10"))
     assert logs.RetentionDays.TWO_WEEKS == config.log_retention
+
+
+def test_bedrock_is_off_by_default_with_the_analyzers_model() -> None:
+    """Bedrock needs turning on; its model defaults to the analyzer's own default."""
+    config = load_config(Context())
+    assert (False, "global.anthropic.claude-sonnet-5-5", "") == (
+        config.bedrock,
+        config.bedrock_model,
+        config.bedrock_region,
+    )
+    assert load_config(Context(stage="prod", certificateArn="arn:aws:acm:x")).bedrock is False
+    assert load_config(Context(bedrock="true")).bedrock is True
+
+
+@pytest.mark.parametrize(
+    "model", ["anthropic.*", "us.anthropic.claude/x", "claude", "arn:aws:bedrock:x", "a .b"]
+)
+def test_a_bedrock_model_that_would_widen_the_grant_is_refused(model: str) -> None:
+    """The model id goes into IAM ARNs: wildcards, slashes and non-ids stop the synth."""
+    with pytest.raises(ConfigError, match="bedrockModel"):
+        load_config(Context(bedrock="true", bedrockModel=model))
+
+
+def test_a_bedrock_region_must_be_a_region() -> None:
+    """``bedrockRegion`` is part of the granted ARN too."""
+    with pytest.raises(ConfigError, match="bedrockRegion"):
+        load_config(Context(bedrock="true", bedrockRegion="*"))
+    assert "eu-central-1" == load_config(Context(bedrockRegion="eu-central-1")).bedrock_region
+
+
+def test_bedrock_model_through_service_env_is_refused() -> None:
+    """A model set in serviceEnv would not be the one the analyzer's role may invoke."""
+    with pytest.raises(ConfigError, match="ANALYZER_BEDROCK_MODEL"):
+        load_config(
+            Context(bedrock="true", serviceEnv={"analyzer": {"ANALYZER_BEDROCK_MODEL": "x"}})
+        )
