@@ -116,3 +116,21 @@ def test_profile_with_alpha_keeps_the_alpha() -> None:
     assert isinstance(transparent, tuple) and isinstance(opaque, tuple)
     assert 0 == transparent[3]
     assert _close((*hostile.BLUE, 255), opaque)
+
+
+def test_profile_of_a_scaled_jpeg_is_applied() -> None:
+    """A large JPEG (decoded DCT-scaled, in YCbCr) gets its profile applied like any image."""
+    swapped = _matrix_profile(red=SRGB_BLUE, blue=SRGB_RED)
+    image = Image.new("RGB", (3200, 1600), hostile.RED)
+    data = hostile.encode(image, "JPEG", quality=95, icc_profile=swapped)
+
+    assert _close(hostile.BLUE, _preview_pixel(data))
+
+
+def test_srgb_profile_of_a_scaled_jpeg_leaves_colours_alone() -> None:
+    """A large sRGB-tagged JPEG keeps its colours through the YCbCr path (and loses the tag)."""
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    image = Image.new("RGB", (3200, 1600), (200, 120, 40))
+    data = hostile.encode(image, "JPEG", quality=95, icc_profile=srgb)
+
+    assert _close((200, 120, 40), _preview_pixel(data))

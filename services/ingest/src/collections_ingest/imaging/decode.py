@@ -2,7 +2,8 @@
 
 The order is what keeps hostile files cheap: the header is parsed and the pixel count checked
 before any pixel memory exists, and JPEGs are decoded at the smallest DCT scale that still covers
-the largest derivative.
+the largest derivative. A YCbCr JPEG that has to be scaled down is decoded to YCbCr, its own
+colour space, so that derivatives.py can resize its chroma at the resolution the preview keeps.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import struct
 import zlib
 
 import pillow_heif
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, JpegImagePlugin, UnidentifiedImageError
 
 from collections_ingest.imaging.errors import ImageRejected
 from collections_ingest.imaging.guard import recorded_warnings
@@ -75,17 +76,25 @@ def open_image(data: bytes, image_type: ImageType, max_pixels: int) -> ImageFile
 
 
 def load_first_frame(
-    image: ImageFile.ImageFile, image_type: ImageType, *, long_edge: int, max_pixels: int
+    image: ImageFile.ImageFile,
+    image_type: ImageType,
+    *,
+    long_edge: int,
+    max_pixels: int,
+    ycbcr: bool = True,
 ) -> None:
     """Decode frame 0 only, JPEGs at the smallest DCT scale whose long edge is ≥ ``long_edge``.
 
     The scale is chosen on the stored (unrotated) size; a 90° EXIF rotation swaps width and height
-    but not the long edge, so the choice holds for the oriented image too.
+    but not the long edge, so the choice holds for the oriented image too. Such a JPEG comes out
+    in mode YCbCr when it is stored as YCbCr (`stored_as_ycbcr`) and ``ycbcr`` allows, RGB
+    otherwise.
     """
     width, height = image.size
     scale = long_edge / max(width, height)
     if scale < 1:
-        image.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+        mode = "YCbCr" if ycbcr and stored_as_ycbcr(image) else None
+        image.draft(mode, (math.ceil(width * scale), math.ceil(height * scale)))
     try:
         image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -94,6 +103,35 @@ def load_first_frame(
         raise _corrupt(image_type, error) from None
     # A HEIF's decoded size can differ from its header; never pass on more than we allow.
     check_pixels(image.size, max_pixels)
+
+
+def stored_as_ycbcr(image: Image.Image) -> bool:
+    """True for a 3-component JPEG that libjpeg reads as YCbCr, so it can hand out YCbCr pixels.
+
+    Asking libjpeg for YCbCr from a JPEG it reads as RGB fails ("broken data stream"), so this
+    follows libjpeg-turbo's own rules (``default_decompress_parms`` in jdapimin.c) on the markers
+    Pillow kept: a JFIF APP0 (at least 14 bytes) means YCbCr; otherwise the last Adobe APP14 (at
+    least 12 bytes) decides, transform 0 being RGB; otherwise component IDs "R", "G", "B" mean RGB
+    and anything else YCbCr. Lossless JPEGs, which have no quantization tables, are left as RGB:
+    libjpeg reads their IDs 1, 2, 3 as RGB.
+    """
+    if not isinstance(image, JpegImagePlugin.JpegImageFile) or image.mode != "RGB":
+        return False
+    if not image.quantization or len(image.layer) != 3:
+        return False
+    markers = image.applist
+    if any(
+        name == "APP0" and len(data) >= 14 and data.startswith(b"JFIF\0") for name, data in markers
+    ):
+        return True
+    adobe = [
+        data[11]
+        for name, data in markers
+        if name == "APP14" and len(data) >= 12 and data.startswith(b"Adobe")
+    ]
+    if adobe:
+        return adobe[-1] != 0
+    return [layer[0] for layer in image.layer] != list(b"RGB")
 
 
 def _too_large(what: str, max_pixels: int) -> ImageRejected:

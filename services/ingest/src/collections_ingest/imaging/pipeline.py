@@ -45,10 +45,27 @@ def process_image(
             "file_too_large", f"The file has {len(data):,} bytes; the limit is {max_bytes:,}."
         )
     image_type = sniff.detect(data)
+    try:
+        return _process(data, image_type, max_pixels, keep_gps=keep_gps, ycbcr=True)
+    except ImageRejected as rejected:
+        if rejected.code != "corrupt_image" or image_type.pillow_format != "JPEG":
+            raise
+    # Decoding to YCbCr follows our reading of libjpeg's colour-space rules; should an odd file
+    # disagree, the plain RGB decode decides whether it is really corrupt.
+    return _process(data, image_type, max_pixels, keep_gps=keep_gps, ycbcr=False)
+
+
+def _process(
+    data: bytes, image_type: sniff.ImageType, max_pixels: int, *, keep_gps: bool, ycbcr: bool
+) -> ProcessedImage:
     with decode.open_image(data, image_type, max_pixels) as image:
         stored_size = image.size  # before the draft shrinks it
         decode.load_first_frame(
-            image, image_type, long_edge=derivatives.PREVIEW_EDGE, max_pixels=max_pixels
+            image,
+            image_type,
+            long_edge=derivatives.PREVIEW_EDGE,
+            max_pixels=max_pixels,
+            ycbcr=ycbcr,
         )
         facts = exif.read_exif(image.info.get("exif"), stored_size=stored_size, keep_gps=keep_gps)
         work = derivatives.working_image(image, facts.orientation)
