@@ -56,7 +56,9 @@ async def _follow(
     async with api.stream("GET", "/events", headers=user.headers, timeout=None) as stream:
         event = ""
         async for line in stream.aiter_lines():
-            if line.startswith("event:"):
+            if not line:
+                event = ""  # a blank line ends the event
+            elif line.startswith("event:"):
                 event = line.split(":", 1)[1].strip()
             elif line.startswith("data:") and event == "status":
                 change = json.loads(line.split(":", 1)[1])

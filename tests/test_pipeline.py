@@ -305,3 +305,54 @@ async def test_gps_is_stored_only_for_users_who_turned_it_on(
     await api.patch("/me/preferences", json={"keep_gps": False}, headers=user.headers)
     forgotten = (await api.get(f"/items/{ids[user.user_id]}", headers=user.headers)).json()
     assert "gps_latitude" not in forgotten["exif"]
+
+
+async def _status_events(
+    api: httpx.AsyncClient,
+    user: ApiUser,
+    until: str,
+    sink: list[dict[str, Any]],
+    connected: asyncio.Event,
+) -> list[str]:
+    """Read ``GET /events`` as a browser would, until an event with status ``until`` arrives.
+
+    Returns the raw lines; parsed ``status`` events go to ``sink`` as they come.
+    """
+    lines: list[str] = []
+    async with api.stream("GET", "/events", headers=user.headers, timeout=None) as stream:
+        event = ""
+        async for line in stream.aiter_lines():
+            lines.append(line)
+            if line == ": connected":
+                connected.set()
+            elif not line:
+                event = ""
+            elif line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event == "status":
+                sink.append(json.loads(line.split(":", 1)[1]))
+                if sink[-1]["status"] == until:
+                    return lines
+    return lines
+
+
+async def test_status_events_follow_an_item_and_only_the_callers(
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """GET /events streams the caller's item through every status; another user sees nothing."""
+    other = await sign_up(api, f"e2e-{uuid.uuid4().hex[:10]}@example.com")
+    mine: list[dict[str, Any]] = []
+    theirs: list[dict[str, Any]] = []
+    subscribed = [asyncio.Event(), asyncio.Event()]
+    following = asyncio.create_task(_status_events(api, user, "searchable", mine, subscribed[0]))
+    watching = asyncio.create_task(_status_events(api, other, "searchable", theirs, subscribed[1]))
+    await asyncio.wait_for(asyncio.gather(*(flag.wait() for flag in subscribed)), timeout=10)
+    item_id = (await upload(api, user, jpeg(200, 150, seed=907))).json()["id"]
+    lines = await asyncio.wait_for(following, timeout=60)
+    watching.cancel()
+    assert ["uploaded", "processed", "analyzed", "searchable"] == [
+        change["status"] for change in mine if change["item_id"] == item_id
+    ]
+    assert [] == theirs
+    # Comments (connected, keep-alive) carry no data: every data line belongs to a status event.
+    assert all(line != "data: " for line in lines)

@@ -88,10 +88,15 @@ class StatusFeed:
                 queue.put_nowait(change)
 
     async def subscribe(self, user_id: str) -> AsyncIterator[StatusChange | None]:
-        """The user's changes as they happen; ``None`` every 15 s keeps proxies from timing out."""
+        """The user's changes as they happen.
+
+        ``None`` first, once subscribed (nothing published after it is missed), then every 15 s
+        without a change, which keeps proxies from timing out.
+        """
         queue: asyncio.Queue[StatusChange] = asyncio.Queue(_QUEUE_SIZE)
         self._subscribers[user_id].add(queue)
         try:
+            yield None
             while True:
                 try:
                     yield await asyncio.wait_for(queue.get(), timeout=15)

@@ -15,10 +15,13 @@ from collections_shared.auth import Principal
 @get("/events", tags=["items"], security=[{"BearerToken": []}], summary="Status changes (SSE)")
 async def status_events(principal: Principal, feed: StatusFeed) -> ServerSentEvent:
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
-        yield ServerSentEventMessage(comment="connected", retry=3000)
+        # data=None: a comment alone, not an event with empty data that clients would dispatch.
+        # "connected" is sent once subscribed, so a client that waits for it misses nothing.
+        comment = ServerSentEventMessage(comment="connected", retry=3000, data=None)
         async for change in feed.subscribe(principal.user_id):
             if change is None:
-                yield ServerSentEventMessage(comment="keep-alive")
+                yield comment
+                comment = ServerSentEventMessage(comment="keep-alive", data=None)
                 continue
             payload = {
                 "item_id": change.item_id,
