@@ -53,8 +53,10 @@ class Identity(Construct):
             user_pool_client_name=f"{config.prefix}-web",
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_password=True),
-            access_token_validity=Duration.minutes(60),
-            id_token_validity=Duration.minutes(60),
+            # Services verify access tokens locally, so a sign-out cannot recall one already
+            # issued: keep their life short (the web UI refreshes on a 401).
+            access_token_validity=Duration.minutes(15),
+            id_token_validity=Duration.minutes(15),
             refresh_token_validity=Duration.days(30),
             prevent_user_existence_errors=True,
             enable_token_revocation=True,

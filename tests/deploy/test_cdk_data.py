@@ -161,6 +161,17 @@ def test_user_pool_enforces_the_password_policy(stage: Any) -> None:
     )
 
 
+def test_access_tokens_live_fifteen_minutes_and_can_be_revoked(stage: Any) -> None:
+    """Tokens verified locally outlive a sign-out until they expire, so they expire soon."""
+    client = _only(stage.resources("data", "AWS::Cognito::UserPoolClient"))
+    assert (15, 15, "minutes") == (
+        client["AccessTokenValidity"],
+        client["IdTokenValidity"],
+        client["TokenValidityUnits"]["AccessToken"],
+    )
+    assert client["EnableTokenRevocation"] is True
+
+
 def test_prod_retains_data_and_dev_does_not(dev: Any, prod: Any) -> None:
     """Deleting the prod stack keeps bucket, table and users; dev cleans up after itself."""
     for kind in ("AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::Cognito::UserPool"):

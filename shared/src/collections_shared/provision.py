@@ -238,8 +238,9 @@ async def _ensure_user_pool(cognito: Any, spec: StackSpec) -> tuple[str, str]:
             ClientName=spec.app_client,
             GenerateSecret=False,
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            AccessTokenValidity=60,
-            IdTokenValidity=60,
+            # As in the CDK app: short-lived because a sign-out cannot recall an issued token.
+            AccessTokenValidity=15,
+            IdTokenValidity=15,
             RefreshTokenValidity=30,
             TokenValidityUnits={
                 "AccessToken": "minutes",
