@@ -25,8 +25,9 @@ class AccountService:
         preference ``FOR SHARE`` when it stores a position, so none can slip in afterwards.
         """
         async with tenant_transaction(self.pool, user_id) as connection:
-            await repository.save_preferences(connection, user_id, keep_gps=change.keep_gps)
-            current = await load_preferences(connection, user_id)
+            current = await repository.save_preferences(
+                connection, user_id, keep_gps=change.keep_gps
+            )
             if not current.keep_gps:
                 await repository.forget_locations(connection, user_id)
             located = await repository.count_located_items(connection, user_id)

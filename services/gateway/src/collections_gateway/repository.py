@@ -12,6 +12,7 @@ from collections_shared.analyses import ANALYSIS_FIELDS, analysis_from_row
 from collections_shared.analysis import Analysis
 from collections_shared.db import Connection
 from collections_shared.items import ITEM_COLUMNS, ItemRecord, to_item
+from collections_shared.preferences import Preferences
 
 
 class NewItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,15 +202,19 @@ async def analyzed_items(connection: Connection) -> list[tuple[uuid.UUID, uuid.U
     return [(row["id"], row["analysis_id"], row["version"], row["correlation_id"]) for row in rows]
 
 
-async def save_preferences(connection: Connection, user_id: str, *, keep_gps: bool | None) -> None:
-    """Create or change the caller's preferences; ``None`` leaves a preference as it is."""
-    await connection.execute(
+async def save_preferences(
+    connection: Connection, user_id: str, *, keep_gps: bool | None
+) -> Preferences:
+    """Create or change the caller's preferences (``None`` leaves one as it is); the result."""
+    kept: bool = await connection.fetchval(
         """INSERT INTO preferences (user_id, keep_gps) VALUES ($1, coalesce($2, false))
            ON CONFLICT (user_id) DO UPDATE
-              SET keep_gps = coalesce($2, preferences.keep_gps), updated_at = now()""",
+              SET keep_gps = coalesce($2, preferences.keep_gps), updated_at = now()
+           RETURNING keep_gps""",
         user_id,
         keep_gps,
     )
+    return Preferences(keep_gps=kept)
 
 
 async def forget_locations(connection: Connection, user_id: str) -> int:
