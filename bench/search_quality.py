@@ -25,10 +25,9 @@ from typing import Any
 
 import httpx
 
-from collections_shared.devstack.stack import LocalStack
 from collections_shared.testing.api import ApiUser, sign_up, upload
 from collections_shared.testing.golden import GOLDEN
-from collections_shared.testing.stack import stack_config
+from collections_shared.testing.stack import gateway_client, running_stack
 
 MODES = ("keyword", "vector", "hybrid", "agentic")
 CUTOFFS = (1, 5, 10)
@@ -127,34 +126,30 @@ async def _measure() -> dict[str, Any]:
     rows = _rows()
     with tempfile.TemporaryDirectory(prefix="collections-quality-") as folder:
         # 1,300 searches from one user: lift the per-user rate limit and the daily LLM quota.
-        stack = LocalStack(
-            stack_config(
+        async with (
+            running_stack(
                 Path(folder) / "state",
                 GATEWAY_RATE_LIMIT_PER_MINUTE="1000000",
                 GATEWAY_DAILY_LLM_QUOTA="1000000",
-            )
-        )
-        try:
-            await stack.start()
-            async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=120) as api:
-                user = await sign_up(api, f"quality-{uuid.uuid4().hex[:8]}@example.com")
-                ids = await _ingest(api, user, rows)
-                result: dict[str, Any] = {"items": len(ids)}
-                measured = {mode: await _rankings(api, user, rows, ids, mode) for mode in MODES}
-                rankings = {mode: ranked for mode, (ranked, _) in measured.items()}
-                for mode in MODES:
-                    result[mode] = _metrics(_ranks(rankings[mode]))
-                result["latency_ms"] = {
-                    mode: _latency(latencies) for mode, (_, latencies) in measured.items()
-                }
-                result["fusion_weights"] = {
-                    str(weight): _metrics(
-                        _ranks(_fused(rankings["keyword"], rankings["vector"], weight))
-                    )
-                    for weight in (0.5, 0.6, 0.7, 0.8, 0.9)
-                }
-        finally:
-            await stack.stop()
+            ) as stack,
+            gateway_client(stack, request_timeout=120) as api,
+        ):
+            user = await sign_up(api, f"quality-{uuid.uuid4().hex[:8]}@example.com")
+            ids = await _ingest(api, user, rows)
+            result: dict[str, Any] = {"items": len(ids)}
+            measured = {mode: await _rankings(api, user, rows, ids, mode) for mode in MODES}
+            rankings = {mode: ranked for mode, (ranked, _) in measured.items()}
+            for mode in MODES:
+                result[mode] = _metrics(_ranks(rankings[mode]))
+            result["latency_ms"] = {
+                mode: _latency(latencies) for mode, (_, latencies) in measured.items()
+            }
+            result["fusion_weights"] = {
+                str(weight): _metrics(
+                    _ranks(_fused(rankings["keyword"], rankings["vector"], weight))
+                )
+                for weight in (0.5, 0.6, 0.7, 0.8, 0.9)
+            }
     result["random"] = _random_baseline(len(rows) * 5, len(rows))
     return result
 

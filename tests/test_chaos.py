@@ -26,7 +26,7 @@ from collections_shared.devstack.stack import LocalStack
 from collections_shared.testing.chaos import CHAOS_ENV, WORKERS, ChaosPlan, ChaosReport, ChaosRun
 from collections_shared.testing.fixtures import free_port
 from collections_shared.testing.outages import restartable_home
-from collections_shared.testing.stack import stack_config
+from collections_shared.testing.stack import running_stack
 
 # The drain runs inside the first test that asks for the report, whichever that is.
 pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.timeout(900)]
@@ -40,12 +40,8 @@ DRAIN_BOUND_SECONDS = 300.0
 async def fx_chaos_stack() -> AsyncIterator[LocalStack]:
     """A stack of its own, with short visibility timeouts and a reconciler that looks often."""
     with restartable_home("chaos") as home:
-        running = LocalStack(stack_config(home, **CHAOS_ENV))
-        try:
-            await running.start()
+        async with running_stack(home, **CHAOS_ENV) as running:
             yield running
-        finally:
-            await running.stop()
 
 
 @pytest.fixture(scope="module", name="report")

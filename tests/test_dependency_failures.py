@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from collections_shared.devstack.stack import SERVICES, LocalStack
-from collections_shared.testing.api import ApiUser, sign_up, upload
+from collections_shared.testing.api import ApiUser, upload
 from collections_shared.testing.fake_anthropic import (
     SAMPLE_ANALYSIS,
     FakeAnthropic,
@@ -42,7 +42,7 @@ from collections_shared.testing.outages import (
     restart_service,
     restartable_home,
 )
-from collections_shared.testing.stack import stack_config
+from collections_shared.testing.stack import gateway_client, running_stack
 from collections_shared.testing.terminal import wait_terminal, work_log, work_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
@@ -83,42 +83,29 @@ async def fx_dependency_stack(fake: SwitchableFake) -> AsyncIterator[LocalStack]
             yield running
 
 
-@asynccontextmanager
-async def _running(home: Path, fake: SwitchableFake) -> AsyncIterator[LocalStack]:
-    running = LocalStack(
-        stack_config(
-            home,
-            ANALYZER_PROVIDERS="anthropic,local",
-            ANALYZER_ANTHROPIC_API_KEY="test",
-            ANALYZER_ANTHROPIC_BASE_URL=fake.url,
-            ANALYZER_TIMEOUT_SECONDS="1",
-            ANALYZER_MAX_ATTEMPTS=str(ATTEMPTS_PER_PROVIDER),
-            ANALYZER_RETRY_WAIT_INITIAL="0.1",
-            ANALYZER_RETRY_WAIT_MAX="0.3",
-            # Only the queues' own retries and DLQ in play here, not the reconciler's re-drives.
-            INGEST_STUCK_AFTER_SECONDS="300",
-            # Workers restarted here first let their long poll end: keep polls short.
-            INGEST_WAIT_SECONDS="2",
-            ANALYZER_WAIT_SECONDS="2",
-            EMBEDDER_WAIT_SECONDS="2",
-        )
+def _running(home: Path, fake: SwitchableFake) -> AbstractAsyncContextManager[LocalStack]:
+    return running_stack(
+        home,
+        ANALYZER_PROVIDERS="anthropic,local",
+        ANALYZER_ANTHROPIC_API_KEY="test",
+        ANALYZER_ANTHROPIC_BASE_URL=fake.url,
+        ANALYZER_TIMEOUT_SECONDS="1",
+        ANALYZER_MAX_ATTEMPTS=str(ATTEMPTS_PER_PROVIDER),
+        ANALYZER_RETRY_WAIT_INITIAL="0.1",
+        ANALYZER_RETRY_WAIT_MAX="0.3",
+        # Only the queues' own retries and DLQ in play here, not the reconciler's re-drives.
+        INGEST_STUCK_AFTER_SECONDS="300",
+        # Workers restarted here first let their long poll end: keep polls short.
+        INGEST_WAIT_SECONDS="2",
+        ANALYZER_WAIT_SECONDS="2",
+        EMBEDDER_WAIT_SECONDS="2",
     )
-    try:
-        await running.start()
-        yield running
-    finally:
-        await running.stop()
 
 
 @pytest.fixture(name="api")
 async def fx_api(dependency_stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=dependency_stack.url("gateway"), timeout=30) as client:
+    async with gateway_client(dependency_stack, request_timeout=30) as client:
         yield client
-
-
-@pytest.fixture(name="user")
-async def fx_user(api: httpx.AsyncClient) -> ApiUser:
-    return await sign_up(api, f"deps-{uuid.uuid4().hex[:10]}@example.com")
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from collections_shared.devstack.stack import LocalStack
 from collections_shared.testing import hostile_images as hostile
 from collections_shared.testing.api import ApiUser, sign_up
 from collections_shared.testing.images import jpeg as small_jpeg
-from collections_shared.testing.stack import stack_config
+from collections_shared.testing.stack import gateway_client, running_stack
 from collections_shared.testing.terminal import peak_rss_bytes, wait_terminal, work_seconds
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
@@ -116,23 +116,17 @@ class Corpus:
 @pytest.fixture(scope="module", name="hostile_stack")
 async def fx_hostile_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalStack]:
     """A stack of its own, with small byte caps at the gateway and at ingest."""
-    running = LocalStack(
-        stack_config(
-            tmp_path_factory.mktemp("hostile") / "state",
-            GATEWAY_MAX_UPLOAD_BYTES=str(GATEWAY_CAP),
-            INGEST_MAX_BYTES=str(INGEST_CAP),
-        )
-    )
-    try:
-        await running.start()
+    async with running_stack(
+        tmp_path_factory.mktemp("hostile") / "state",
+        GATEWAY_MAX_UPLOAD_BYTES=str(GATEWAY_CAP),
+        INGEST_MAX_BYTES=str(INGEST_CAP),
+    ) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 @pytest.fixture(name="api")
 async def fx_api(hostile_stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=hostile_stack.url("gateway"), timeout=60) as client:
+    async with gateway_client(hostile_stack) as client:
         yield client
 
 

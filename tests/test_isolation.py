@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -21,12 +20,6 @@ from collections_shared.testing.images import jpeg
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 
 SECRET = "zanzibar lighthouse"
-
-
-@pytest.fixture(name="api")
-async def fx_api(stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as client:
-        yield client
 
 
 async def _searchable_item(api: httpx.AsyncClient, user: ApiUser, seed: int) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from collections_shared.devstack.stack import SERVICES, LocalStack, StackConfig, StackError
+from collections_shared.devstack.readiness import StackError
+from collections_shared.devstack.stack import SERVICES, LocalStack, StackConfig
 from collections_shared.testing.api import ApiUser, sign_up, upload
 from collections_shared.testing.images import jpeg
 from collections_shared.testing.stack import stack_config

@@ -7,7 +7,6 @@ import io
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -21,46 +20,9 @@ from collections_shared.testing import hostile_images
 from collections_shared.testing.api import ApiUser, sign_up, upload
 from collections_shared.testing.golden import golden_dir
 from collections_shared.testing.images import jpeg
+from collections_shared.testing.terminal import wait_terminal
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
-
-TERMINAL = {"searchable", "failed"}
-
-
-@pytest.fixture(name="api")
-async def fx_api(stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(name="user")
-async def fx_user(api: httpx.AsyncClient) -> ApiUser:
-    return await sign_up(api, f"e2e-{uuid.uuid4().hex[:10]}@example.com")
-
-
-async def wait_terminal(
-    api: httpx.AsyncClient, user: ApiUser, ids: list[str], within: float = 180
-) -> dict[str, Any]:
-    """Poll until every item is searchable or failed; returns the final item documents."""
-    deadline = time.monotonic() + within
-    done: dict[str, Any] = {}
-    while len(done) < len(ids):
-        for item_id in ids:
-            if item_id in done:
-                continue
-            item = (await api.get(f"/items/{item_id}", headers=user.headers)).json()
-            if item["status"] in TERMINAL:
-                done[item_id] = item
-        if len(done) < len(ids):
-            if time.monotonic() > deadline:
-                pending = {
-                    i: (await api.get(f"/items/{i}", headers=user.headers)).json()["status"]
-                    for i in ids
-                    if i not in done
-                }
-                raise AssertionError(f"not terminal after {within}s: {pending}")
-            await asyncio.sleep(0.5)
-    return done
 
 
 async def owner(stack: LocalStack) -> asyncpg.Connection:

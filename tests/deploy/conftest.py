@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,6 +59,18 @@ class Synthesized:
 
         child = construct.node.default_child or construct
         return str(Stack.of(child).get_logical_id(child))
+
+    def task_role(self, service: str) -> str:
+        """The logical id of ``service``'s task role."""
+        return self.logical_id(self.built.services.apps[service].task_definition.task_role)
+
+    def container(self, service: str) -> dict[str, Any]:
+        """``service``'s one container definition, as synthesized."""
+        task = self.logical_id(self.built.services.apps[service].task_definition)
+        (container,) = self.template("services")["Resources"][task]["Properties"][
+            "ContainerDefinitions"
+        ]
+        return dict(container)
 
 
 def cdk_context(**overrides: str) -> dict[str, Any]:
@@ -111,3 +124,25 @@ def synthesize(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synthe
         return cache[key]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def cfn_lint() -> Callable[[list[Path]], subprocess.CompletedProcess[str]]:
+    """Run cfn-lint, with the project's configuration, on some templates."""
+
+    def lint(templates: list[Path]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(Path(sys.executable).parent / "cfn-lint"),
+                "--config-file",
+                str(DEPLOY / ".cfnlintrc.yaml"),
+                "--",
+                *map(str, sorted(templates)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    return lint

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,16 +77,8 @@ def _bedrock(synth: Any) -> list[tuple[Any, dict[str, Any]]]:
     ]
 
 
-def _task_role(synth: Any, service: str) -> str:
-    return str(synth.logical_id(synth.built.services.apps[service].task_definition.task_role))
-
-
 def _env(synth: Any, service: str) -> dict[str, str]:
-    task = synth.logical_id(synth.built.services.apps[service].task_definition)
-    (container,) = synth.template("services")["Resources"][task]["Properties"][
-        "ContainerDefinitions"
-    ]
-    return {e["Name"]: e["Value"] for e in container["Environment"]}
+    return {e["Name"]: e["Value"] for e in synth.container(service)["Environment"]}
 
 
 def test_off_by_default_no_policy_allows_bedrock(stage: Any) -> None:
@@ -101,7 +92,7 @@ def test_on_only_the_analyzer_may_invoke_and_never_everything(bedrock_on: Any) -
     """The analyzer's task role alone gets Bedrock; only InvokeModel (it does not stream)."""
     found = _bedrock(bedrock_on)
     assert found
-    analyzer = {"Ref": _task_role(bedrock_on, "analyzer")}
+    analyzer = {"Ref": bedrock_on.task_role("analyzer")}
     for roles, statement in found:
         assert [analyzer] == roles
         assert ["bedrock:InvokeModel"] == _listed(statement["Action"])
@@ -163,23 +154,13 @@ def test_on_the_analyzer_chain_puts_bedrock_first(profile_on: Any, model_on: Any
             assert not any("BEDROCK" in name for name in _env(profile_on, spec.name)), spec.name
 
 
-def test_cfn_lint_passes_with_bedrock_on(profile_on: Any, model_on: Any) -> None:
+def test_cfn_lint_passes_with_bedrock_on(
+    profile_on: Any, model_on: Any, cfn_lint: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     """The policies with Bedrock statements are valid CloudFormation too."""
     templates = [
         *profile_on.outdir.glob("*.template.json"),
         *model_on.outdir.glob("*.template.json"),
     ]
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "cfn-lint"),
-            "--config-file",
-            str(DEPLOY / ".cfnlintrc.yaml"),
-            "--",
-            *map(str, sorted(templates)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = cfn_lint(templates)
     assert 0 == result.returncode, result.stdout + result.stderr

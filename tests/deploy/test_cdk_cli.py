@@ -7,40 +7,25 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+Lint = Callable[[list[Path]], subprocess.CompletedProcess[str]]
 
 
-def _lint(templates: list[Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(CFN_LINT),
-            "--config-file",
-            str(DEPLOY / ".cfnlintrc.yaml"),
-            "--",
-            *map(str, templates),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def test_cfn_lint_passes_on_every_template(dev: Any, prod: Any) -> None:
+def test_cfn_lint_passes_on_every_template(dev: Any, prod: Any, cfn_lint: Lint) -> None:
     """cfn-lint (with only the CDK's redundant-DependsOn warning ignored) finds nothing."""
     templates = sorted([*dev.outdir.glob("*.template.json"), *prod.outdir.glob("*.template.json")])
     assert 4 == len(templates)
-    result = _lint(templates)
+    result = cfn_lint(templates)
     assert 0 == result.returncode, result.stdout + result.stderr
 
 
-def test_cfn_lint_is_not_a_rubber_stamp(tmp_path: Path) -> None:
+def test_cfn_lint_is_not_a_rubber_stamp(tmp_path: Path, cfn_lint: Lint) -> None:
     """A template with a misspelt property fails the same lint, so a pass means something."""
     broken = tmp_path / "broken.template.json"
     broken.write_text(
@@ -48,7 +33,7 @@ def test_cfn_lint_is_not_a_rubber_stamp(tmp_path: Path) -> None:
             {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueNam": "x"}}}}
         )
     )
-    assert 0 != _lint([broken]).returncode
+    assert 0 != cfn_lint([broken]).returncode
 
 
 def _cli_available() -> str | None:

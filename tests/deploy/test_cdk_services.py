@@ -26,18 +26,6 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [actions] if isinstance(actions, str) else list(actions)
 
 
-def _task_role(synth: Any, service: str) -> str:
-    return str(synth.logical_id(synth.built.services.apps[service].task_definition.task_role))
-
-
-def _container(synth: Any, service: str) -> dict[str, Any]:
-    task = synth.logical_id(synth.built.services.apps[service].task_definition)
-    (container,) = synth.template("services")["Resources"][task]["Properties"][
-        "ContainerDefinitions"
-    ]
-    return dict(container)
-
-
 def test_no_data_action_is_granted_on_every_resource(stage: Any) -> None:
     """No S3, SQS, DynamoDB, events, Cognito or secrets action has ``Resource: "*"``."""
     for template in stage.templates.values():
@@ -62,7 +50,7 @@ def test_each_worker_consumes_only_its_own_queue(stage: Any, worker: str) -> Non
     others.remove(own)
     sqs = [
         s
-        for s in _statements(stage, _task_role(stage, worker))
+        for s in _statements(stage, stage.task_role(worker))
         if any(a.startswith("sqs:") for a in _actions(s))
     ]
     assert sqs, worker
@@ -76,7 +64,7 @@ def test_each_worker_consumes_only_its_own_queue(stage: Any, worker: str) -> Non
 def test_services_without_a_queue_get_no_sqs_access(stage: Any) -> None:
     """Gateway, search and chat neither read nor send SQS messages."""
     for service in ("gateway", "search", "chat"):
-        actions = [a for s in _statements(stage, _task_role(stage, service)) for a in _actions(s)]
+        actions = [a for s in _statements(stage, stage.task_role(service)) for a in _actions(s)]
         assert [] == [a for a in actions if a.startswith("sqs:")]
 
 
@@ -85,7 +73,7 @@ def test_s3_access_is_per_prefix_and_per_service(stage: Any) -> None:
 
     def object_grants(service: str) -> dict[str, set[str]]:
         grants: dict[str, set[str]] = {}
-        for statement in _statements(stage, _task_role(stage, service)):
+        for statement in _statements(stage, stage.task_role(service)):
             for action in _actions(statement):
                 if action.startswith("s3:") and action != "s3:ListBucket":
                     # {"Fn::Join": ["", [<bucket arn>, "/*/derived/*"]]}
@@ -112,21 +100,21 @@ def test_publishers_may_only_put_events_with_their_own_source(stage: Any) -> Non
     for service in ("gateway", "ingest", "analyzer", "embedder"):
         puts = [
             s
-            for s in _statements(stage, _task_role(stage, service))
+            for s in _statements(stage, stage.task_role(service))
             if "events:PutEvents" in _actions(s)
         ]
         assert [{"StringEquals": {"events:source": f"collections.{service}"}}] == [
             s["Condition"] for s in puts
         ]
     for service in ("search", "chat"):
-        actions = [a for s in _statements(stage, _task_role(stage, service)) for a in _actions(s)]
+        actions = [a for s in _statements(stage, stage.task_role(service)) for a in _actions(s)]
         assert "events:PutEvents" not in actions
 
 
 def test_only_chat_uses_the_table_and_never_scans(stage: Any) -> None:
     """The chat role has item access to its table, without Scan; no one else has any."""
     for spec in SERVICES:
-        actions = [a for s in _statements(stage, _task_role(stage, spec.name)) for a in _actions(s)]
+        actions = [a for s in _statements(stage, stage.task_role(spec.name)) for a in _actions(s)]
         dynamo = {a for a in actions if a.startswith("dynamodb:")}
         if spec.name == "chat":
             assert {"dynamodb:Query", "dynamodb:PutItem"} <= dynamo
@@ -138,9 +126,9 @@ def test_only_chat_uses_the_table_and_never_scans(stage: Any) -> None:
 def test_no_role_may_administer_cognito(stage: Any) -> None:
     """Sign-up and sign-in are public-client calls; no role can auto-confirm users in AWS."""
     for spec in SERVICES:
-        actions = [a for s in _statements(stage, _task_role(stage, spec.name)) for a in _actions(s)]
+        actions = [a for s in _statements(stage, stage.task_role(spec.name)) for a in _actions(s)]
         assert [] == [a for a in actions if a.startswith("cognito-idp:")], spec.name
-        env = {e["Name"] for e in _container(stage, spec.name)["Environment"]}
+        env = {e["Name"] for e in stage.container(spec.name)["Environment"]}
         assert "LOCAL_SIGNUP_AUTO_CONFIRM" not in env
 
 
@@ -149,7 +137,7 @@ def test_containers_are_hardened_and_health_checked(stage: Any) -> None:
     groups = stage.resources("services", "AWS::Logs::LogGroup")
     assert all("RetentionInDays" in g["Properties"] for g in groups.values())
     for spec in SERVICES:
-        container = _container(stage, spec.name)
+        container = stage.container(spec.name)
         assert container["ReadonlyRootFilesystem"] is True
         assert ["CMD", "python", "/app/healthcheck.py"] == container["HealthCheck"]["Command"]
         env = {e["Name"]: e["Value"] for e in container["Environment"]}
@@ -162,7 +150,7 @@ def test_containers_are_hardened_and_health_checked(stage: Any) -> None:
 def test_service_env_from_context_reaches_only_its_service(prod: Any) -> None:
     """``serviceEnv`` sets a gateway setting in the gateway's container and nowhere else."""
     for spec in SERVICES:
-        env = {e["Name"]: e["Value"] for e in _container(prod, spec.name)["Environment"]}
+        env = {e["Name"]: e["Value"] for e in prod.container(spec.name)["Environment"]}
         expected = "200" if spec.name == "gateway" else None
         assert expected == env.get("GATEWAY_RATE_LIMIT_PER_MINUTE"), spec.name
 
@@ -170,7 +158,7 @@ def test_service_env_from_context_reaches_only_its_service(prod: Any) -> None:
 def test_provider_keys_reach_only_the_services_that_call_providers(stage: Any) -> None:
     """Anthropic and Voyage keys come from Secrets Manager, only where the catalog says."""
     for spec in SERVICES:
-        secrets = {s["Name"] for s in _container(stage, spec.name)["Secrets"]} - {"PGPASSWORD"}
+        secrets = {s["Name"] for s in stage.container(spec.name)["Secrets"]} - {"PGPASSWORD"}
         assert set(spec.provider_keys) == secrets, spec.name
 
 

@@ -7,7 +7,8 @@ import asyncio
 import signal
 import sys
 
-from collections_shared.devstack.stack import LocalStack, StackConfig, StackError
+from collections_shared.devstack.readiness import StackError
+from collections_shared.devstack.stack import LocalStack, StackConfig
 
 
 def _banner(stack: LocalStack, seconds: float) -> str:

@@ -27,15 +27,12 @@ from collections_shared.devstack.postgres import (
     run_as,
 )
 from collections_shared.devstack.processes import Console, ManagedProcess, ProcessSpec
+from collections_shared.devstack.readiness import StackError, wait_for_http, wait_for_postgres
 from collections_shared.migrate import APP_ROLE, migrate
 from collections_shared.provision import StackOutputs, StackSpec, provision
 
 SERVICES = ("gateway", "ingest", "analyzer", "embedder", "search", "chat")
 AWS_TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-
-
-class StackError(Exception):
-    """The stack cannot start; the message says what to do."""
 
 
 @dataclass
@@ -205,25 +202,9 @@ class LocalStack:
             before_start=postgres.prepare_start,
         )
         await self._start(spec)
-        await self._wait_for_database(postgres.admin_dsn())
+        await wait_for_postgres(postgres.admin_dsn())
         await postgres.ensure_database()
         return postgres.admin_dsn(DATABASE)
-
-    async def _wait_for_database(self, dsn: str, within: float = 60) -> None:
-        import asyncpg  # noqa: PLC0415 - only the stack needs it here
-
-        deadline = time.monotonic() + within
-        while True:
-            try:
-                connection = await asyncpg.connect(dsn, timeout=2)
-            except (OSError, asyncpg.PostgresError) as error:
-                if time.monotonic() > deadline:
-                    msg = f"PostgreSQL did not accept connections within {within:.0f}s: {error}"
-                    raise StackError(msg) from error
-                await asyncio.sleep(0.2)
-            else:
-                await connection.close()
-                return
 
     def owner_database_url(self) -> str:
         """The schema owner's DSN (migrations, admin tasks, tests that count rows)."""
@@ -254,10 +235,10 @@ class LocalStack:
             after_restart=self._reprovision,
         )
         await self._start(spec)
-        await self._wait_http(f"{self.config.aws_endpoint}/moto-api/", "the AWS emulator", 60)
+        await wait_for_http(f"{self.config.aws_endpoint}/moto-api/", "the AWS emulator", 60)
 
     async def _reprovision(self) -> None:
-        await self._wait_http(f"{self.config.aws_endpoint}/moto-api/", "the AWS emulator", 60)
+        await wait_for_http(f"{self.config.aws_endpoint}/moto-api/", "the AWS emulator", 60)
         await self._provision()
 
     async def _provision(self) -> StackOutputs:
@@ -335,17 +316,3 @@ class LocalStack:
                     raise StackError(msg)
                 if pending:
                     await asyncio.sleep(0.25)
-
-    async def _wait_http(self, url: str, what: str, within: float) -> None:
-        deadline = time.monotonic() + within
-        async with httpx.AsyncClient(timeout=2) as http:
-            while True:
-                try:
-                    if (await http.get(url)).status_code < 500:
-                        return
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    msg = f"{what} did not answer at {url} within {within:.0f}s"
-                    raise StackError(msg)
-                await asyncio.sleep(0.2)

@@ -37,6 +37,7 @@ import asyncpg
 import httpx
 
 from collections_shared.aws import AwsClients
+from collections_shared.devstack.readiness import wait_for_http
 from collections_shared.devstack.stack import LocalStack
 from collections_shared.testing.api import ApiUser, sign_up
 from collections_shared.testing.golden import GOLDEN
@@ -380,15 +381,7 @@ class ChaosRun:
         if not await self._kill("aws", self.plan.emulator_signal):
             return
         await asyncio.sleep(0.5)
-        url = f"{self.stack.config.aws_endpoint}/moto-api/"
-        async with httpx.AsyncClient(timeout=2) as http:
-            while True:
-                try:
-                    if (await http.get(url)).status_code < 500:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.2)
+        await wait_for_http(f"{self.stack.config.aws_endpoint}/moto-api/", "the emulator", 60)
         self.report.outages["aws"] = time.monotonic() - killed
         self._log(f"the emulator answers again after {self.report.outages['aws']:.1f} s")
 

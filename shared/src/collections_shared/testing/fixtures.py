@@ -18,7 +18,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import httpx
 import pytest
 
 from collections_shared.aws import AwsClients
+from collections_shared.devstack.readiness import wait_for_postgres
 from collections_shared.migrate import APP_ROLE, migrate
 from collections_shared.provision import StackOutputs, provision
 
@@ -123,20 +123,6 @@ class _EmbeddedServer:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-async def _wait_for(dsn: str, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            connection = await asyncpg.connect(dsn, timeout=2)
-        except (OSError, asyncpg.PostgresError):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.1)
-        else:
-            await connection.close()
-            return
-
-
 @pytest.fixture(scope="session")
 def postgres_admin_dsn() -> Iterator[str]:
     """An owner/superuser DSN of a PostgreSQL server with pgvector."""
@@ -151,7 +137,7 @@ def postgres_admin_dsn() -> Iterator[str]:
         return
     server = _EmbeddedServer()
     try:
-        asyncio.run(_wait_for(server.dsn()))
+        asyncio.run(wait_for_postgres(server.dsn()))
         yield server.dsn()
     finally:
         server.stop()

@@ -16,11 +16,9 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-import asyncpg
-import httpx
-
 from collections_shared.aws import AwsClients
 from collections_shared.devstack.processes import ManagedProcess
+from collections_shared.devstack.readiness import wait_for_http, wait_for_postgres
 from collections_shared.devstack.stack import LocalStack
 
 WORKER_QUEUES = ("collections-ingest", "collections-analyzer", "collections-embedder")
@@ -44,18 +42,7 @@ def restartable_home(prefix: str) -> Iterator[Path]:
 
 async def wait_healthy(stack: LocalStack, service: str, within: float = 90) -> None:
     """Until the service's ``/health`` answers 200."""
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(timeout=3) as http:
-        while True:
-            try:
-                if (await http.get(f"{stack.url(service)}/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                msg = f"{service} not healthy within {within:.0f} s"
-                raise AssertionError(msg)
-            await asyncio.sleep(0.25)
+    await wait_for_http(f"{stack.url(service)}/health", service, within, ready=lambda s: s == 200)
 
 
 async def restart_service(stack: LocalStack, service: str, **env: str) -> None:
@@ -77,17 +64,7 @@ async def restart_service(stack: LocalStack, service: str, **env: str) -> None:
 
 async def wait_for_database(stack: LocalStack, within: float = 60) -> None:
     """Until PostgreSQL accepts the owner's connections."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            connection = await asyncpg.connect(stack.owner_database_url(), timeout=2)
-        except (OSError, asyncpg.PostgresError):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
-        else:
-            await connection.close()
-            return
+    await wait_for_postgres(stack.owner_database_url(), within)
 
 
 @asynccontextmanager

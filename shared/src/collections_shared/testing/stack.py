@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from collections_shared.devstack.stack import SERVICES, StackConfig
+import httpx
+
+from collections_shared.devstack.stack import SERVICES, LocalStack, StackConfig
 from collections_shared.testing.fixtures import free_port
 
 
@@ -46,3 +50,23 @@ def stack_config(home: Path, **extra_env: str) -> StackConfig:
             **extra_env,
         },
     )
+
+
+@asynccontextmanager
+async def running_stack(home: Path, **extra_env: str) -> AsyncIterator[LocalStack]:
+    """A started stack configured by `stack_config`; stopped on the way out, whatever happens."""
+    stack = LocalStack(stack_config(home, **extra_env))
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
+
+
+@asynccontextmanager
+async def gateway_client(
+    stack: LocalStack, request_timeout: float = 60
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the stack's gateway."""
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=request_timeout) as client:
+        yield client

@@ -82,14 +82,10 @@ def peak_rss_bytes(stack: LocalStack, service: str) -> int:
 def work_seconds(stack: LocalStack, service: str) -> dict[str, float]:
     """The longest ``work_processed`` duration per item in a service's log, in seconds."""
     longest: dict[str, float] = {}
-    log = stack.console.log_dir / f"{service}.log"
-    for line in log.read_text().splitlines():
-        if '"work_processed"' not in line:
-            continue
-        with contextlib.suppress(ValueError):
-            record = json.loads(line)
-            item_id = record.get("item_id")
-            if item_id and record.get("event") == "work_processed":
+    for record in work_log(stack, service):
+        item_id = record.get("item_id")
+        if item_id:
+            with contextlib.suppress(ValueError):
                 seconds = float(record["duration_ms"]) / 1000
                 longest[item_id] = max(seconds, longest.get(item_id, 0.0))
     return longest
