@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv)
 RUN := $(UV) run --locked
 
-.PHONY: help install install-dev up test lint fmt typecheck pytest bench chaos clean synth redrive
+.PHONY: help install install-dev up test lint fmt typecheck packages pytest bench chaos clean synth redrive
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,9 +18,9 @@ install-dev: install ## Also install the test, lint and deploy tooling
 	@$(UV) sync --locked --all-packages --quiet
 
 up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six services, UI on :8000)
-	@$(UV) run --no-sync python -m collections_shared.devstack up
+	@$(UV) run --no-sync python -m collections_devtools.local up
 
-test: install-dev lint typecheck pytest ## Lint, type-check and run every test
+test: install-dev lint typecheck packages pytest ## Lint, type-check, check each service installs alone, run every test
 
 lint: ## Ruff lint and format check
 	@$(RUN) ruff check .
@@ -31,7 +31,10 @@ fmt: ## Format and auto-fix
 	@$(RUN) ruff check --fix .
 
 typecheck: ## mypy --strict over the shared library, every service and the CDK app
-	@$(RUN) mypy shared/src services/*/src deploy bench
+	@$(RUN) mypy shared/src embeddings/src devtools/src services/*/src deploy bench
+
+packages: ## Each service installed alone from the lock imports on its own dependencies
+	@./scripts/check-service-installs
 
 pytest: ## The test suites (pytest's "no tests collected" counts as a failure)
 	@$(RUN) pytest $(PYTEST_ARGS)

@@ -1,3 +1,3 @@
 """Fixtures for real dependencies (PostgreSQL + pgvector, the AWS emulator) for every suite."""
 
-pytest_plugins = ["collections_shared.testing.fixtures"]
+pytest_plugins = ["collections_devtools.testing.fixtures"]

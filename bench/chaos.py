@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing.chaos import CHAOS_ENV, ChaosPlan, ChaosReport, ChaosRun
-from collections_shared.testing.stack import stack_config
+from collections_devtools.chaos import CHAOS_ENV, ChaosPlan, ChaosReport, ChaosRun
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.stack import stack_config
 
 
 def _plan(argv: list[str]) -> tuple[Path | None, ChaosPlan]:

@@ -27,9 +27,9 @@ import msgspec
 import numpy as np
 from packaging.requirements import Requirement
 
-from collections_shared.analysis import Analysis
-from collections_shared.embeddings.document import embedding_document
-from collections_shared.embeddings.local import LocalEmbeddingProvider
+from collections_embeddings.document import embedding_document
+from collections_embeddings.local import LocalEmbeddingProvider
+from collections_shared.domain.analysis import Analysis
 
 GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "captions.jsonl"
 _STOPWORDS = (
@@ -150,7 +150,7 @@ def cold_load_seconds() -> float:
     """From a fresh interpreter: import, load, and the first vector."""
     code = (
         "import time; t = time.perf_counter()\n"
-        "from collections_shared.embeddings.local import LocalEmbeddingProvider\n"
+        "from collections_embeddings.local import LocalEmbeddingProvider\n"
         "LocalEmbeddingProvider().embed_sync(['warm up'])\n"
         "print(time.perf_counter() - t)\n"
     )

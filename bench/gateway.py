@@ -41,15 +41,15 @@ import httpx
 import jwt
 
 from bench._load import LoadResult, ensure_wrk, pinned, run_load
+from collections_devtools.local.stack import SERVICES, LocalStack
+from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.fixtures import free_port
+from collections_devtools.testing.images import jpeg
+from collections_devtools.testing.stack import stack_config
 from collections_gateway.settings import ENV_PREFIX, Settings
 from collections_shared.auth import TokenVerifier
-from collections_shared.devstack.stack import SERVICES, LocalStack
 from collections_shared.server import SERVER_ENV, SERVERS
 from collections_shared.settings import parse_settings
-from collections_shared.testing.api import ApiUser, sign_up, upload
-from collections_shared.testing.fixtures import free_port
-from collections_shared.testing.images import jpeg
-from collections_shared.testing.stack import stack_config
 
 TARGET_RPS = 2000
 TARGET_P99_MS = 25.0

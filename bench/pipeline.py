@@ -23,11 +23,11 @@ from typing import Any
 
 import httpx
 
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing.api import ApiUser, sign_up
-from collections_shared.testing.golden import GOLDEN
-from collections_shared.testing.images import jpeg
-from collections_shared.testing.stack import stack_config
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.api import ApiUser, sign_up
+from collections_devtools.testing.golden import GOLDEN
+from collections_devtools.testing.images import jpeg
+from collections_devtools.testing.stack import stack_config
 
 UPLOADS = 40
 RATE_PER_SECOND = 2.0

@@ -25,9 +25,9 @@ from typing import Any
 
 import httpx
 
-from collections_shared.testing.api import ApiUser, sign_up, upload
-from collections_shared.testing.golden import GOLDEN
-from collections_shared.testing.stack import gateway_client, running_stack
+from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.golden import GOLDEN
+from collections_devtools.testing.stack import gateway_client, running_stack
 
 MODES = ("keyword", "vector", "hybrid", "agentic")
 CUTOFFS = (1, 5, 10)

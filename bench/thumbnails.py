@@ -34,8 +34,8 @@ from typing import Any
 
 from PIL import Image, ImageSequence
 
+from collections_devtools import hostile_images
 from collections_ingest.imaging import PREVIEW_EDGE, THUMBNAIL_EDGE, process_image
-from collections_shared.testing import hostile_images
 
 N_IMAGES = 24  # 6 generated scenes x 4 flips
 WORKERS = 2
@@ -53,7 +53,7 @@ _RSS_PROBE = """
 import json, resource, sys
 from pathlib import Path
 from collections_ingest.imaging import ImageRejected, process_image
-from collections_shared.testing.hostile_images import jpeg
+from collections_devtools.hostile_images import jpeg
 process_image(jpeg(64, 48))  # load every plugin first: only the file's own cost is measured
 data = Path(sys.argv[1]).read_bytes()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing.api import ApiUser, sign_up
-from collections_shared.testing.stack import gateway_client, running_stack
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.api import ApiUser, sign_up
+from collections_devtools.testing.stack import gateway_client, running_stack
 
 
 @pytest.fixture(scope="session")

@@ -36,9 +36,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing.api import ApiUser, sign_up, upload
-from collections_shared.testing.images import jpeg
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.images import jpeg
 
 SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
 """More cases per operation, freshly random each run: ``FUZZ_SCALE=10`` for a deep local run."""

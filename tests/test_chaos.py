@@ -5,7 +5,7 @@ analyzer and embedder process groups are SIGKILLed 3 times each at random moment
 SIGKILLed once (crash recovery) and the AWS emulator is restarted once through its snapshot. The
 stack's supervisor restarts everything. Then every accepted upload must be ``searchable`` or
 ``failed`` with a reason, and no item, analysis version, embedding or object may exist twice.
-``make chaos`` runs the same drain and prints the same figures (collections_shared.testing.chaos).
+``make chaos`` runs the same drain and prints the same figures (collections_devtools.chaos).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Any
 import httpx
 import pytest
 
+from collections_devtools.chaos import CHAOS_ENV, WORKERS, ChaosPlan, ChaosReport, ChaosRun
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.fixtures import free_port
+from collections_devtools.testing.outages import restartable_home
+from collections_devtools.testing.stack import running_stack
 from collections_shared.aws import AwsClients
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing.chaos import CHAOS_ENV, WORKERS, ChaosPlan, ChaosReport, ChaosRun
-from collections_shared.testing.fixtures import free_port
-from collections_shared.testing.outages import restartable_home
-from collections_shared.testing.stack import running_stack
 
 # The drain runs inside the first test that asks for the report, whichever that is.
 pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.timeout(900)]
@@ -105,7 +105,7 @@ async def _emulator(port: int, state: Path) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "collections_shared.devstack.emulator",
+        "collections_devtools.local.emulator",
         "--port",
         str(port),
         "--state",

@@ -24,9 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from collections_shared.devstack.stack import SERVICES, LocalStack
-from collections_shared.testing.api import ApiUser, upload
-from collections_shared.testing.fake_anthropic import (
+from collections_devtools.fakes.anthropic import (
     SAMPLE_ANALYSIS,
     FakeAnthropic,
     Reply,
@@ -35,20 +33,22 @@ from collections_shared.testing.fake_anthropic import (
     slow,
     tool_use_reply,
 )
-from collections_shared.testing.images import jpeg
-from collections_shared.testing.outages import (
+from collections_devtools.local.stack import SERVICES, LocalStack
+from collections_devtools.testing.api import ApiUser, upload
+from collections_devtools.testing.images import jpeg
+from collections_devtools.testing.outages import (
     postgres_down,
     queue_depths,
     restart_service,
     restartable_home,
 )
-from collections_shared.testing.stack import gateway_client, running_stack
-from collections_shared.testing.terminal import wait_terminal, work_log, work_records
+from collections_devtools.testing.stack import gateway_client, running_stack
+from collections_devtools.testing.terminal import wait_terminal, work_log, work_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 
 ATTEMPTS_PER_PROVIDER = 3
-RECEIVES_BEFORE_DLQ = 5  # the queues' redrive policy (collections_shared.provision)
+RECEIVES_BEFORE_DLQ = 5  # the queues' redrive policy (collections_devtools.provision)
 OUTAGE_SECONDS = 10
 
 

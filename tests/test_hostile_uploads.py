@@ -23,12 +23,12 @@ import httpx
 import pytest
 from PIL import Image
 
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing import hostile_images as hostile
-from collections_shared.testing.api import ApiUser, sign_up
-from collections_shared.testing.images import jpeg as small_jpeg
-from collections_shared.testing.stack import gateway_client, running_stack
-from collections_shared.testing.terminal import peak_rss_bytes, wait_terminal, work_seconds
+from collections_devtools import hostile_images as hostile
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.api import ApiUser, sign_up
+from collections_devtools.testing.images import jpeg as small_jpeg
+from collections_devtools.testing.stack import gateway_client, running_stack
+from collections_devtools.testing.terminal import peak_rss_bytes, wait_terminal, work_seconds
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 

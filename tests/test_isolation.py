@@ -12,10 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.api import ApiUser, sign_up
+from collections_devtools.testing.images import jpeg
 from collections_shared.aws import AwsClients
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing.api import ApiUser, sign_up
-from collections_shared.testing.images import jpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from collections_shared.devstack.readiness import StackError
-from collections_shared.devstack.stack import SERVICES, LocalStack, StackConfig
-from collections_shared.testing.api import ApiUser, sign_up, upload
-from collections_shared.testing.images import jpeg
-from collections_shared.testing.stack import stack_config
+from collections_devtools.local.readiness import StackError
+from collections_devtools.local.stack import SERVICES, LocalStack, StackConfig
+from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.images import jpeg
+from collections_devtools.testing.stack import stack_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 

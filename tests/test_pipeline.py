@@ -14,13 +14,13 @@ import httpx
 import pytest
 from PIL import Image
 
+from collections_devtools import hostile_images
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.golden import golden_dir
+from collections_devtools.testing.images import jpeg
+from collections_devtools.testing.terminal import wait_terminal
 from collections_shared.aws import AwsClients
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing import hostile_images
-from collections_shared.testing.api import ApiUser, sign_up, upload
-from collections_shared.testing.golden import golden_dir
-from collections_shared.testing.images import jpeg
-from collections_shared.testing.terminal import wait_terminal
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from collections_shared.devstack.stack import LocalStack
-from collections_shared.testing.images import jpeg
+from collections_devtools.local.stack import LocalStack
+from collections_devtools.testing.images import jpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 

@@ -1,6 +1,6 @@
 """The Cognito user pool (e-mail sign-in) and the web app's public client.
 
-Mirrors ``collections_shared.provision``: the same password policy, a client without a secret
+Mirrors ``collections_devtools.provision``: the same password policy, a client without a secret
 that allows USER_PASSWORD_AUTH and refresh tokens (the gateway's ``/auth/*`` routes call
 InitiateAuth for the browser), access and id tokens valid one hour, refresh tokens 30 days.
 Users confirm their e-mail address in production; only the local stacks auto-confirm.

@@ -1,8 +1,9 @@
 """The event bus, one queue per consumer with its DLQ, the routing rules and the DLQ alarms.
 
-Mirrors ``collections_shared.provision``: ObjectCreated (from the bucket) and
-``ReprocessRequested`` → ingest, ``ImageProcessed`` → analyzer, ``AnalysisComplete`` → embedder.
-A message that fails ``MAX_RECEIVE_COUNT`` times moves to the DLQ; anything in a DLQ is an item
+The queues and routes come from :mod:`collections_shared.topology`, which the local stack's
+provisioning reads too: ObjectCreated (from the bucket) and ``ReprocessRequested`` → ingest,
+``ImageProcessed`` → analyzer, ``AnalysisComplete`` → embedder. A message that fails
+``MAX_RECEIVE_COUNT`` times moves to the DLQ; anything in a DLQ is an item
 stuck short of ``searchable``, so each DLQ has an alarm at one visible message.
 """
 
@@ -21,9 +22,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from collections_infra.config import StageConfig
+from collections_shared import topology
 
-MAX_RECEIVE_COUNT = 5
-RETENTION = Duration.days(14)
+MAX_RECEIVE_COUNT = topology.MAX_RECEIVE_COUNT
+RETENTION = Duration.seconds(topology.RETENTION_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -33,17 +35,12 @@ class QueueSpec:
     """Longer than one message's worst case; the consumer extends it for slow LLM calls."""
 
 
-QUEUES = (
-    QueueSpec("ingest", Duration.seconds(120)),
-    QueueSpec("analyzer", Duration.seconds(300)),
-    QueueSpec("embedder", Duration.seconds(120)),
+QUEUES = tuple(
+    QueueSpec(queue.consumer, Duration.seconds(queue.visibility_timeout))
+    for queue in topology.QUEUES
 )
 
-ROUTES = {
-    "ImageProcessed": "analyzer",
-    "AnalysisComplete": "embedder",
-    "ReprocessRequested": "ingest",
-}
+ROUTES = {detail_type: queue.consumer for detail_type, queue in topology.routes().items()}
 
 
 class Messaging(Construct):

@@ -1,6 +1,6 @@
 """The image bucket and the chat table.
 
-Mirrors ``collections_shared.provision`` (the local stack's emulator setup): one bucket whose
+Mirrors ``collections_devtools.provision`` (the local stack's emulator setup): one bucket whose
 ObjectCreated notifications feed the ingest queue, and a pk/sk table with TTL on ``expires_at``
 for chat checkpoints and sessions.
 """

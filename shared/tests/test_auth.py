@@ -14,9 +14,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from collections_devtools.fakes.jwks import FakeIdentityProvider, SigningKey, serve_jwks
 from collections_shared.auth import PUBLIC_MESSAGE, TokenVerifier, VerifierConfig
 from collections_shared.errors import UnauthorizedError
-from collections_shared.testing.jwks import FakeIdentityProvider, SigningKey, serve_jwks
 
 
 @pytest.fixture(name="idp")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collections_shared.filenames import sanitize_filename
+from collections_shared.domain.filenames import sanitize_filename
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import asyncio
 import asyncpg
 import pytest
 
+from collections_devtools.testing.fixtures import DatabaseUnderTest
 from collections_shared import migrate as migrate_module
 from collections_shared.migrate import Migration, MigrationError, load_migrations, migrate
-from collections_shared.testing.fixtures import DatabaseUnderTest
 
 
 async def _fresh_database(admin_dsn: str, name: str) -> str:

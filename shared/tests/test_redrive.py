@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections_devtools.testing.fixtures import AwsStack
 from collections_shared.redrive import redrive
-from collections_shared.testing.fixtures import AwsStack
 
 
 async def test_redrive_moves_every_message_back(aws: AwsStack) -> None:

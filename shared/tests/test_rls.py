@@ -7,8 +7,8 @@ import uuid
 import asyncpg
 import pytest
 
+from collections_devtools.testing.fixtures import DatabaseUnderTest
 from collections_shared.db import create_pool, tenant_transaction
-from collections_shared.testing.fixtures import DatabaseUnderTest
 
 
 async def _add_item(pool: asyncpg.Pool, user_id: str) -> uuid.UUID:  # type: ignore[type-arg]

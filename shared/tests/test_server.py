@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from collections_devtools.testing.fixtures import free_port
 from collections_shared.server import SERVER_ENV, STARTUP_FAILED_EXIT_CODE, server_from_env
 from collections_shared.settings import CONFIG_ERROR_EXIT_CODE
-from collections_shared.testing.fixtures import free_port
 
 SERVERS = ["granian", "uvicorn"]
 GRACE_SECONDS = 2

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from collections_devtools.testing.fixtures import AwsStack
 from collections_shared.errors import PermanentError, TransientError, WorkerError
 from collections_shared.sqs import ConsumerConfig, PoisonMessageError, ReceivedMessage, SqsConsumer
-from collections_shared.testing.fixtures import AwsStack
 from collections_shared.worker import MessageWorker, running_consumer
 
 

@@ -85,6 +85,17 @@ def test_each_service_builds_its_own_dockerfile_from_the_root(compose: dict[str,
         assert ["python", "-m", f"collections_{name}"] == compose["services"][name]["command"]
 
 
+def test_provisioning_runs_from_the_dev_tooling_image(compose: dict[str, Any]) -> None:
+    """The one-shot provision step is dev tooling: its own image, not a service's."""
+    provision = compose["services"]["provision"]
+    assert (".", "devtools/Dockerfile") == (
+        provision["build"]["context"],
+        provision["build"]["dockerfile"],
+    )
+    assert (ROOT / "devtools" / "Dockerfile").is_file()
+    assert "python -m collections_devtools.provision" in " ".join(provision["command"])
+
+
 def test_only_the_gateway_is_published_and_only_on_loopback(compose: dict[str, Any]) -> None:
     """Port 8000 (and LocalStack's 4566 for presigned URLs) on 127.0.0.1; nothing else."""
     published = {

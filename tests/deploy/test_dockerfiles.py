@@ -98,3 +98,19 @@ def test_dockerignore_sends_what_the_dockerfiles_copy_and_nothing_else() -> None
                     Path(path).match(pattern) or path.startswith(pattern) for pattern in allowed
                 ), path
     assert not any(".venv" in pattern or "deploy/cdk.out" in pattern for pattern in allowed)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_images_leave_the_dev_tooling_out(service: str) -> None:
+    """Only the manifest of collections-devtools is copied (uv checks the whole lock), never code."""
+    text = _dockerfile(service)
+    assert "COPY devtools/pyproject.toml devtools/" in text
+    assert "devtools/src" not in text
+    assert "collections-devtools" not in text
+
+
+def test_only_embedder_and_search_images_carry_the_embedding_runtime() -> None:
+    """collections-embeddings (onnxruntime, the MiniLM model) is copied where it is used."""
+    for service in SERVICES:
+        copies = "COPY embeddings/src embeddings/src" in _dockerfile(service)
+        assert (service in {"embedder", "search"}) == copies, service

@@ -17,7 +17,7 @@ from collections_analyzer.local.objects import Detection
 from collections_analyzer.local.ocr import read_text
 from collections_analyzer.providers.base import ImageInput
 from collections_analyzer.providers.local import LocalProvider
-from collections_shared.testing.golden import GOLDEN as GOLDEN_SET
+from collections_devtools.testing.golden import GOLDEN as GOLDEN_SET
 
 GOLDEN = GOLDEN_SET / "images"
 needs_tesseract = pytest.mark.skipif(

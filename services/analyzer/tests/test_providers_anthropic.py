@@ -18,8 +18,7 @@ from collections_analyzer.providers.base import (
 )
 from collections_analyzer.providers.messages import RAW_MAX_STRING
 from collections_analyzer.providers.prompt import PROMPT_VERSION
-from collections_shared.analysis import MAX_LIST_ITEMS, MAX_SUMMARY, normalize_analysis
-from collections_shared.testing.fake_anthropic import (
+from collections_devtools.fakes.anthropic import (
     SAMPLE_ANALYSIS,
     FakeAnthropic,
     Reply,
@@ -31,6 +30,7 @@ from collections_shared.testing.fake_anthropic import (
     text_reply,
     tool_use_reply,
 )
+from collections_shared.domain.analysis import MAX_LIST_ITEMS, MAX_SUMMARY, normalize_analysis
 
 MODEL = "claude-sonnet-5-5"
 

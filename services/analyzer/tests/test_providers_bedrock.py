@@ -15,13 +15,13 @@ from collections_analyzer.providers.base import (
     ProviderUnavailableError,
 )
 from collections_analyzer.providers.bedrock import BedrockProvider
-from collections_shared.analysis import normalize_analysis
-from collections_shared.testing.fake_anthropic import (
+from collections_devtools.fakes.anthropic import (
     SAMPLE_ANALYSIS,
     FakeAnthropic,
     Reply,
     text_reply,
 )
+from collections_shared.domain.analysis import normalize_analysis
 
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 

@@ -16,8 +16,7 @@ from collections_analyzer.providers.base import (
     ProviderUnavailableError,
 )
 from collections_analyzer.providers.chain import ProviderChain, ProviderSettings, build_chain
-from collections_shared.settings import ConfigError, parse_settings
-from collections_shared.testing.fake_anthropic import (
+from collections_devtools.fakes.anthropic import (
     FakeAnthropic,
     error_reply,
     overloaded,
@@ -25,6 +24,7 @@ from collections_shared.testing.fake_anthropic import (
     server_error,
     text_reply,
 )
+from collections_shared.settings import ConfigError, parse_settings
 
 
 def preview() -> ImageInput:

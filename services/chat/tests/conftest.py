@@ -26,8 +26,8 @@ from litestar.testing import AsyncTestClient
 from collections_chat.app import create_app
 from collections_chat.keys import session_sk, user_pk
 from collections_chat.settings import Settings
-from collections_shared.testing.fixtures import AwsStack, DatabaseUnderTest
-from collections_shared.testing.jwks import FakeIdentityProvider, serve_jwks
+from collections_devtools.fakes.jwks import FakeIdentityProvider, serve_jwks
+from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 
 TABLE = "collections-chat"
 

@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from collections_chat.app import create_app
-from collections_shared.testing.fake_anthropic import FakeAnthropic, Reply, server_error
+from collections_devtools.fakes.anthropic import FakeAnthropic, Reply, server_error
 
 
 def streamed(*blocks: tuple[str, Any], stop_reason: str = "end_turn") -> Reply:

@@ -11,7 +11,7 @@ from langgraph.checkpoint.base import Checkpoint, CheckpointMetadata, empty_chec
 from langgraph.checkpoint.base.id import uuid6
 
 from collections_chat.checkpointer import CheckpointTooLargeError, DynamoDBSaver
-from collections_shared.testing.fixtures import AwsStack
+from collections_devtools.testing.fixtures import AwsStack
 
 TABLE = "collections-chat"
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from collections_devtools.testing.api import ApiUser, sign_up
+from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 from collections_gateway.app import create_app
 from collections_gateway.settings import Settings
-from collections_shared.testing.api import ApiUser, sign_up
-from collections_shared.testing.fixtures import AwsStack, DatabaseUnderTest
 
 
 def gateway_settings(database: DatabaseUnderTest, aws: AwsStack, **overrides: object) -> Settings:

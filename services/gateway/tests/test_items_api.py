@@ -6,10 +6,10 @@ import uuid
 
 from litestar.testing import AsyncTestClient
 
-from collections_shared.testing.api import ApiUser as User
-from collections_shared.testing.api import upload
-from collections_shared.testing.fixtures import AwsStack
-from collections_shared.testing.images import jpeg
+from collections_devtools.testing.api import ApiUser as User
+from collections_devtools.testing.api import upload
+from collections_devtools.testing.fixtures import AwsStack
+from collections_devtools.testing.images import jpeg
 
 
 async def test_upload_registers_the_item_and_stores_the_original(

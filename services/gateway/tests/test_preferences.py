@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from collections_shared.testing.api import ApiUser as User
-from collections_shared.testing.api import upload
-from collections_shared.testing.fixtures import DatabaseUnderTest
-from collections_shared.testing.images import jpeg
+from collections_devtools.testing.api import ApiUser as User
+from collections_devtools.testing.api import upload
+from collections_devtools.testing.fixtures import DatabaseUnderTest
+from collections_devtools.testing.images import jpeg
 
 
 async def _give_location(database: DatabaseUnderTest, item_id: str) -> None:

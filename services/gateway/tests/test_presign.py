@@ -7,8 +7,8 @@ import json
 import time
 from datetime import UTC, datetime
 
+from collections_devtools.testing.fixtures import AwsStack
 from collections_gateway.presign import presigned_post
-from collections_shared.testing.fixtures import AwsStack
 
 
 async def test_policy_limits_key_prefix_type_size_and_expiry(aws: AwsStack) -> None:

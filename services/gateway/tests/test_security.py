@@ -10,8 +10,8 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from collections_shared.testing.api import ApiUser, sign_up, upload
-from collections_shared.testing.images import jpeg
+from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.images import jpeg
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 

@@ -7,8 +7,8 @@ import struct
 
 from PIL import Image, ImageCms
 
+from collections_devtools import hostile_images as hostile
 from collections_ingest.imaging import process_image
-from collections_shared.testing import hostile_images as hostile
 
 # sRGB's primaries as ICC colorants (D50-adapted XYZ), and the D50 white point.
 SRGB_RED = (0.4361, 0.2225, 0.0139)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
+from collections_devtools import hostile_images as hostile
 from collections_ingest.imaging import ImageRejected, process_image
-from collections_shared.testing import hostile_images as hostile
 
 THREADS = 4
 ROUNDS = 8

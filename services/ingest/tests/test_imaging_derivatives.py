@@ -8,6 +8,7 @@ import io
 import pytest
 from PIL import Image
 
+from collections_devtools import hostile_images as hostile
 from collections_ingest.imaging import (
     PREVIEW_EDGE,
     THUMBNAIL_EDGE,
@@ -15,7 +16,6 @@ from collections_ingest.imaging import (
     ProcessedImage,
     process_image,
 )
-from collections_shared.testing import hostile_images as hostile
 
 COLOR_TOLERANCE = 40  # JPEG/WebP at quality 80-85 keep flat colours well within this
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PIL import Image, TiffImagePlugin
 
+from collections_devtools import hostile_images as hostile
 from collections_ingest.imaging import ExifFacts, process_image
 from collections_ingest.imaging.exif import MAX_EXIF_BYTES, read_exif
-from collections_shared.testing import hostile_images as hostile
 
 FUZZ_ROUNDS = 200
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from PIL import GifImagePlugin, Image, ImageFile, WebPImagePlugin
 
+from collections_devtools import hostile_images as hostile
 from collections_ingest.imaging import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -15,7 +16,6 @@ from collections_ingest.imaging import (
     ImageRejected,
     process_image,
 )
-from collections_shared.testing import hostile_images as hostile
 
 ANIMATED_GIF_FRAMES = 3000
 

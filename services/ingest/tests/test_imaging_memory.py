@@ -15,7 +15,7 @@ BOMB_RSS_GROWTH_LIMIT_MIB = 16
 _PROBE = """
 import json, resource, sys
 from collections_ingest.imaging import ImageRejected, process_image
-from collections_shared.testing import hostile_images as hostile
+from collections_devtools import hostile_images as hostile
 bomb = getattr(hostile, sys.argv[1])(*map(int, sys.argv[2:]))
 process_image(hostile.jpeg(64, 48))  # plugins loaded: measure only what the bomb costs
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
+from collections_devtools import hostile_images as hostile
 from collections_ingest.imaging import ImageRejected, sniff
-from collections_shared.testing import hostile_images as hostile
 
 
 def _ftyp(major: bytes, *compatible: bytes) -> bytes:

@@ -1,6 +1,8 @@
 """A small error hierarchy shared by the services.
 
-Client errors become RFC 9457 problem+json responses with a 4xx status. Worker errors say whether
+A :class:`ProblemError` becomes an RFC 9457 problem+json response: a :class:`RequestError` (4xx)
+when the request is at fault, :class:`ServiceUnavailableError` (503) when a dependency is down
+and the same request may succeed later. Worker errors say whether
 trying again can help: a transient error leaves the message for redelivery (with backoff), a
 permanent one marks the item ``failed`` with its reason at once.
 """
@@ -12,8 +14,8 @@ class CollectionsError(Exception):
     """Base of every error this project raises on purpose."""
 
 
-class ClientError(CollectionsError):
-    """The caller sent something we will not act on; maps to a 4xx response."""
+class ProblemError(CollectionsError):
+    """Answered as problem+json with ``status_code``, ``title``, ``code`` and ``detail``."""
 
     status_code = 400
     title = "Bad Request"
@@ -26,7 +28,11 @@ class ClientError(CollectionsError):
             self.code = code
 
 
-class NotFoundError(ClientError):
+class RequestError(ProblemError):
+    """The caller sent something we will not act on; a 4xx response."""
+
+
+class NotFoundError(RequestError):
     """Missing, or owned by someone else: the two are deliberately indistinguishable."""
 
     status_code = 404
@@ -34,37 +40,37 @@ class NotFoundError(ClientError):
     code = "not_found"
 
 
-class ConflictError(ClientError):
+class ConflictError(RequestError):
     status_code = 409
     title = "Conflict"
     code = "conflict"
 
 
-class PayloadTooLargeError(ClientError):
+class PayloadTooLargeError(RequestError):
     status_code = 413
     title = "Payload Too Large"
     code = "payload_too_large"
 
 
-class UnsupportedMediaTypeError(ClientError):
+class UnsupportedMediaTypeError(RequestError):
     status_code = 415
     title = "Unsupported Media Type"
     code = "unsupported_media_type"
 
 
-class ValidationFailedError(ClientError):
+class ValidationFailedError(RequestError):
     status_code = 422
     title = "Unprocessable Content"
     code = "validation_failed"
 
 
-class UnauthorizedError(ClientError):
+class UnauthorizedError(RequestError):
     status_code = 401
     title = "Unauthorized"
     code = "unauthorized"
 
 
-class TooManyRequestsError(ClientError):
+class TooManyRequestsError(RequestError):
     status_code = 429
     title = "Too Many Requests"
     code = "rate_limited"
@@ -74,7 +80,7 @@ class TooManyRequestsError(ClientError):
         self.retry_after = retry_after
 
 
-class ServiceUnavailableError(ClientError):
+class ServiceUnavailableError(ProblemError):
     """A dependency is down; the caller may retry later."""
 
     status_code = 503

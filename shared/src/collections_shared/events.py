@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
@@ -103,20 +103,19 @@ class ReprocessRequested(Event, frozen=True, kw_only=True, tag="ReprocessRequest
 
 AnyEvent = ImageProcessed | AnalysisComplete | EmbeddingComplete | ItemFailed | ReprocessRequested
 
-EVENT_TYPES: tuple[type[Event], ...] = (
-    ImageProcessed,
-    AnalysisComplete,
-    EmbeddingComplete,
-    ItemFailed,
-    ReprocessRequested,
-)
+EVENT_TYPES: tuple[type[Event], ...] = get_args(AnyEvent)
+
+
+def event_tag(event_type: type[Event]) -> str:
+    """The tag of an event type: its EventBridge DetailType."""
+    tag = event_type.__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag
 
 
 def detail_type(event: Event) -> str:
     """The EventBridge DetailType of an event: its tag."""
-    tag = type(event).__struct_config__.tag
-    assert isinstance(tag, str)
-    return tag
+    return event_tag(type(event))
 
 
 class EventBridgeEnvelope(

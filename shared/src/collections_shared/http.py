@@ -28,7 +28,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from collections_shared.errors import ClientError, ServiceUnavailableError, TooManyRequestsError
+from collections_shared.errors import ProblemError, ServiceUnavailableError, TooManyRequestsError
 from collections_shared.health import HealthCheck, HealthReport, check_health
 from collections_shared.logging import bind_unit_of_work, get_logger
 from collections_shared.openapi import PROBLEM_JSON, document_problems
@@ -73,8 +73,10 @@ def _problem(
     )
 
 
-def _client_error_handler(request: Request[Any, Any, State], error: Exception) -> Response[Problem]:
-    assert isinstance(error, ClientError)
+def _problem_error_handler(
+    request: Request[Any, Any, State], error: Exception
+) -> Response[Problem]:
+    assert isinstance(error, ProblemError)
     headers = None
     if isinstance(error, TooManyRequestsError | ServiceUnavailableError):
         headers = {"retry-after": str(error.retry_after)}
@@ -177,7 +179,7 @@ def _title(status: int) -> str:
 
 
 EXCEPTION_HANDLERS: Mapping[Any, Any] = {
-    ClientError: _client_error_handler,
+    ProblemError: _problem_error_handler,
     HTTPException: _http_exception_handler,
     Exception: _internal_error_handler,
 }

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from collections_shared.aws import AwsClients
-from collections_shared.provision import StackSpec
+from collections_shared.topology import QUEUES
 
 _BATCH = 10
 
@@ -70,7 +70,7 @@ async def _main(queues: list[str], dry_run: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    known = [queue.name for queue in StackSpec().queues]
+    known = [queue.name for queue in QUEUES]
     parser = argparse.ArgumentParser(
         prog="redrive", description=__doc__.splitlines()[0] if __doc__ else None
     )

@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
+from collections_shared.db import Pool, tenant_transaction
 from collections_shared.errors import PermanentError, TransientError, WorkerError
-from collections_shared.events import AnyEvent, decode_envelope
+from collections_shared.events import (
+    AnyEvent,
+    FailureReason,
+    ItemFailed,
+    Stage,
+    decode_envelope,
+    derived_event_id,
+    utc_now,
+)
 from collections_shared.logging import bind_unit_of_work, get_logger
+from collections_shared.publisher import EventPublisher
+from collections_shared.repository.items import record_failure
 from collections_shared.sqs import ConsumerConfig, PoisonMessageError, ReceivedMessage, SqsConsumer
 
 log = get_logger("worker")
@@ -140,3 +152,59 @@ def consumer_alive(consumer: SqsConsumer) -> Callable[[], Awaitable[None]]:
             raise RuntimeError(msg)
 
     return check
+
+
+async def fail_item(
+    pool: Pool,
+    publisher: EventPublisher,
+    *,
+    user_id: str,
+    item_id: uuid.UUID,
+    stage: Stage,
+    error: WorkerError,
+    correlation_id: str = "",
+) -> None:
+    """Record a terminal failure and announce it with ``ItemFailed`` (once per failure)."""
+    async with tenant_transaction(pool, user_id) as connection:
+        generation = await record_failure(connection, item_id, stage, error.code, error.message)
+    if generation is None:
+        return
+    await publisher.publish(
+        ItemFailed(
+            event_id=derived_event_id(item_id, "ItemFailed", stage, error.code, generation),
+            occurred_at=utc_now(),
+            user_id=user_id,
+            item_id=item_id,
+            correlation_id=correlation_id,
+            stage=stage,
+            reason=FailureReason(code=error.code, message=error.message[:1000]),
+        )
+    )
+
+
+class _Failable(Protocol):
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def item_id(self) -> uuid.UUID: ...
+    @property
+    def correlation_id(self) -> str: ...
+
+
+def item_failer(
+    pool: Pool, publisher: EventPublisher, stage: Stage
+) -> Callable[[_Failable, WorkerError], Awaitable[None]]:
+    """The ``fail`` of a worker stage: mark the work's item failed with the error's reason."""
+
+    async def fail(work: _Failable, error: WorkerError) -> None:
+        await fail_item(
+            pool,
+            publisher,
+            user_id=work.user_id,
+            item_id=work.item_id,
+            stage=stage,
+            error=error,
+            correlation_id=work.correlation_id,
+        )
+
+    return fail

@@ -14,14 +14,10 @@ from collections_analyzer.providers.base import (
     ProviderUnavailableError,
 )
 from collections_analyzer.providers.chain import ProviderChain
-from collections_shared.analyses import (
-    Provenance,
-    StoredAnalysis,
-    find_by_source_event,
-    insert_analysis,
-)
 from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
+from collections_shared.domain.analysis import Provenance
+from collections_shared.domain.item import ItemRecord
 from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
@@ -30,9 +26,15 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
-from collections_shared.items import ItemRecord, get_item, item_failer, set_status
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
+from collections_shared.repository.analyses import (
+    StoredAnalysis,
+    find_by_source_event,
+    insert_analysis,
+)
+from collections_shared.repository.items import get_item, set_status
+from collections_shared.worker import item_failer
 
 log = get_logger(__name__)
 

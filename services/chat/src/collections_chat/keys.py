@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from collections_shared.contracts.chat import SESSION_ID_PATTERN
+from collections_shared.domain.chat import SESSION_ID_PATTERN
 
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 

@@ -13,7 +13,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from collections_chat.schemas import ChatRequest, ChatResponse, Deleted, SessionDetail, SessionList
 from collections_chat.service import ChatService, Event
 from collections_shared.auth import Principal
-from collections_shared.contracts.chat import SESSION_ID_PATTERN
+from collections_shared.domain.chat import SESSION_ID_PATTERN
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 SessionIdParameter = Annotated[str, Parameter(max_length=64, pattern=SESSION_ID_PATTERN)]

@@ -1,8 +1,8 @@
-"""The chat API's bodies: defined once in :mod:`collections_shared.contracts.chat`."""
+"""The chat API's bodies: defined once in :mod:`collections_shared.domain.chat`."""
 
 from __future__ import annotations
 
-from collections_shared.contracts.chat import (
+from collections_shared.domain.chat import (
     MAX_MESSAGE_CHARS,
     ChatRequest,
     ChatResponse,

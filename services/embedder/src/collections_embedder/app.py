@@ -9,7 +9,7 @@ from litestar import Litestar
 
 from collections_embedder.handlers import EmbedderHandler
 from collections_embedder.settings import ENV_PREFIX, Settings
-from collections_shared.embeddings.factory import EmbeddingSettings, build_provider
+from collections_embeddings.factory import EmbeddingSettings, build_provider
 from collections_shared.http import create_service_app
 from collections_shared.runtime import open_runtime
 from collections_shared.settings import load_settings

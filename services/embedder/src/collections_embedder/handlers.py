@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 
 from collections_embedder import repository
+from collections_embeddings.base import EmbeddingError, EmbeddingProvider
+from collections_embeddings.document import embedding_document
 from collections_shared.db import Pool, tenant_transaction
-from collections_shared.embeddings.base import EmbeddingError, EmbeddingProvider
-from collections_shared.embeddings.document import embedding_document
 from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
@@ -20,9 +20,10 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
-from collections_shared.items import item_failer, set_status
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
+from collections_shared.repository.items import set_status
+from collections_shared.worker import item_failer
 
 log = get_logger(__name__)
 

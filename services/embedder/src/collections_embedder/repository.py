@@ -7,9 +7,9 @@ from datetime import datetime
 
 import msgspec
 
-from collections_shared.analyses import analysis_from_row
-from collections_shared.analysis import Analysis
 from collections_shared.db import Connection
+from collections_shared.domain.analysis import Analysis
+from collections_shared.repository.analyses import analysis_from_row
 
 
 class AnalysisForEmbedding(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,7 +1,7 @@
 """Settings of the embedder worker: environment variables, ``EMBEDDER_``-prefixed ones win.
 
 The embedding provider is configured by
-:class:`collections_shared.embeddings.factory.EmbeddingSettings`.
+:class:`collections_embeddings.factory.EmbeddingSettings`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections_gateway import repository
 from collections_gateway.schemas import PreferencesChange, PreferencesOut
 from collections_shared.db import Pool, tenant_transaction
-from collections_shared.preferences import load_preferences
+from collections_shared.repository.preferences import load_preferences
 
 
 class AccountService:

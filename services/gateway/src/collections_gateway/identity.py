@@ -8,11 +8,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from collections_gateway.schemas import SignupResult, Tokens
 from collections_shared.errors import (
-    ClientError as RequestError,
-)
-from collections_shared.errors import (
     ConflictError,
+    ProblemError,
+    RequestError,
     ServiceUnavailableError,
+    TooManyRequestsError,
     UnauthorizedError,
 )
 from collections_shared.logging import get_logger
@@ -28,8 +28,8 @@ class NotConfirmedError(RequestError):
     code = "not_confirmed"
 
 
-def _translate(error: ClientError) -> RequestError:  # noqa: PLR0911 - one case per error
-    """Cognito's error → our client error; the message is Cognito's where it helps the user."""
+def _translate(error: ClientError) -> ProblemError:  # noqa: PLR0911 - one case per error
+    """Cognito's error → our problem; the message is Cognito's where it helps the user."""
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "")
     match code:
@@ -50,7 +50,10 @@ def _translate(error: ClientError) -> RequestError:  # noqa: PLR0911 - one case 
         case (
             "TooManyRequestsException" | "LimitExceededException" | "TooManyFailedAttemptsException"
         ):
-            return ServiceUnavailableError("too many attempts; try again shortly", retry_after=30)
+            # The caller is throttled (the service is fine): 429, like our own rate limits.
+            return TooManyRequestsError(
+                "too many attempts; try again shortly", retry_after=30, code="identity_throttled"
+            )
         case _:
             log.warning("cognito_error", code=code, message=message)
             return ServiceUnavailableError("the identity service is unavailable", retry_after=5)

@@ -8,11 +8,12 @@ from typing import Any
 
 import msgspec
 
-from collections_shared.analyses import ANALYSIS_FIELDS, analysis_from_row
-from collections_shared.analysis import Analysis
 from collections_shared.db import Connection
-from collections_shared.items import ITEM_COLUMNS, ItemRecord, to_item
-from collections_shared.preferences import Preferences
+from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.item import ItemRecord
+from collections_shared.domain.preferences import Preferences
+from collections_shared.repository.analyses import ANALYSIS_FIELDS, analysis_from_row
+from collections_shared.repository.items import ITEM_COLUMNS, to_item
 
 
 class NewItem(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
-from collections_shared.keys import derivative_prefix, user_prefix
+from collections_shared.domain.keys import derivative_prefix, user_prefix
 
 _MAX_CACHED_URLS = 20_000
 

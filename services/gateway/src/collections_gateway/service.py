@@ -26,8 +26,12 @@ from collections_gateway.schemas import (
     UploadRequest,
 )
 from collections_gateway.settings import Settings
-from collections_shared.analysis import Analysis
 from collections_shared.db import Pool, tenant_transaction
+from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.filenames import sanitize_filename
+from collections_shared.domain.item import ItemRecord
+from collections_shared.domain.keys import original_key
+from collections_shared.domain.media import ALLOWED_TYPES, sniff_image_type
 from collections_shared.errors import (
     ConflictError,
     NotFoundError,
@@ -42,11 +46,8 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
-from collections_shared.filenames import sanitize_filename
-from collections_shared.items import ItemRecord, get_item
-from collections_shared.keys import original_key
-from collections_shared.media import ALLOWED_TYPES, sniff_image_type
 from collections_shared.publisher import EventPublisher
+from collections_shared.repository.items import get_item
 
 
 @dataclass(frozen=True)

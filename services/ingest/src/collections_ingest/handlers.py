@@ -17,10 +17,11 @@ from collections_ingest import repository
 from collections_ingest.imaging import ImageRejected, ProcessedImage, process_image
 from collections_ingest.messages import IngestWork, ObjectCreated
 from collections_ingest.settings import Settings
-from collections_shared.analyses import Provenance, insert_analysis
-from collections_shared.analysis import InvalidAnalysisError, normalize_analysis
 from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
+from collections_shared.domain.analysis import InvalidAnalysisError, Provenance, normalize_analysis
+from collections_shared.domain.item import ItemRecord
+from collections_shared.domain.keys import derivative_key, derivative_prefix
 from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
@@ -29,11 +30,12 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
-from collections_shared.items import ItemRecord, get_item, item_failer
-from collections_shared.keys import derivative_key, derivative_prefix
 from collections_shared.logging import get_logger
-from collections_shared.preferences import load_preferences
 from collections_shared.publisher import EventPublisher
+from collections_shared.repository.analyses import insert_analysis
+from collections_shared.repository.items import get_item
+from collections_shared.repository.preferences import load_preferences
+from collections_shared.worker import item_failer
 
 log = get_logger(__name__)
 

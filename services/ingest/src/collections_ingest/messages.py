@@ -6,8 +6,8 @@ import uuid
 
 import msgspec
 
+from collections_shared.domain.keys import decode_event_key, parse_original_key
 from collections_shared.events import ReprocessRequested
-from collections_shared.keys import decode_event_key, parse_original_key
 from collections_shared.sqs import PoisonMessageError
 from collections_shared.worker import parse_event_message
 

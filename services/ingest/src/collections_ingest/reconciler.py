@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from collections_ingest.handlers import image_processed
 from collections_ingest.settings import Settings
 from collections_shared.db import Pool, tenant_transaction
+from collections_shared.domain.item import ItemRecord
 from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
@@ -33,9 +34,10 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
-from collections_shared.items import ItemRecord, fail_item, get_item
 from collections_shared.logging import bind_unit_of_work, get_logger
 from collections_shared.publisher import EventPublisher
+from collections_shared.repository.items import get_item
+from collections_shared.worker import fail_item
 
 log = get_logger(__name__)
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collections_shared.db import Connection
-from collections_shared.items import ITEM_COLUMNS, ItemRecord, to_item
+from collections_shared.domain.item import ItemRecord
+from collections_shared.repository.items import ITEM_COLUMNS, to_item
 
 # Statuses in which an item's original may be (re)processed.
 INGESTIBLE = ("pending", "uploaded", "failed")

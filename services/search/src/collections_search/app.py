@@ -10,11 +10,11 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from collections_embeddings.factory import EmbeddingSettings, build_provider
 from collections_search.routes import search
 from collections_search.service import SearchService
 from collections_search.settings import ENV_PREFIX, Settings
 from collections_shared.auth import TokenVerifier
-from collections_shared.embeddings.factory import EmbeddingSettings, build_provider
 from collections_shared.http import create_service_app
 from collections_shared.http_auth import verified_principal
 from collections_shared.runtime import open_runtime

@@ -1,8 +1,8 @@
-"""The search API's bodies: defined once in :mod:`collections_shared.contracts.search`."""
+"""The search API's bodies: defined once in :mod:`collections_shared.domain.search`."""
 
 from __future__ import annotations
 
-from collections_shared.contracts.search import (
+from collections_shared.domain.search import (
     Filters,
     ItemCard,
     Mode,

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from collections_embeddings.base import EmbeddingError, EmbeddingProvider
 from collections_search import repository
 from collections_search.planner import plan_query
 from collections_search.schemas import (
@@ -20,7 +21,6 @@ from collections_search.schemas import (
 )
 from collections_search.settings import Settings
 from collections_shared.db import Pool, tenant_transaction
-from collections_shared.embeddings.base import EmbeddingError, EmbeddingProvider
 from collections_shared.errors import ServiceUnavailableError
 from collections_shared.logging import get_logger
 

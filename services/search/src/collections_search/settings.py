@@ -1,6 +1,6 @@
 """Settings of the search service: environment variables, ``SEARCH_``-prefixed ones win.
 
-The query embedding provider is :class:`collections_shared.embeddings.factory.EmbeddingSettings`
+The query embedding provider is :class:`collections_embeddings.factory.EmbeddingSettings`
 (it must match the embedder's, or vector search finds nothing; both default to the same).
 """
 

@@ -20,7 +20,7 @@ from collections_analyzer.local.vocabulary import (
     IRREGULAR_PLURALS,
     OUTDOOR_CLASSES,
 )
-from collections_shared.analysis import CATEGORIES
+from collections_shared.domain.analysis import CATEGORIES
 
 COUNT_MIN_SCORE = 0.3
 COUNTED = frozenset(

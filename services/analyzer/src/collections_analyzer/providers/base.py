@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from collections_shared.analysis import Analysis
+from collections_shared.domain.analysis import Analysis
 
 
 class ImageInput(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from collections_analyzer.providers.base import ImageInput
-from collections_shared.analysis import analysis_json_schema
+from collections_shared.domain.analysis import analysis_json_schema
 
 PROMPT_VERSION = "2026-11-v1"
 TOOL_NAME = "record_analysis"

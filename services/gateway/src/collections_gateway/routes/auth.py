@@ -16,6 +16,8 @@ from collections_shared.auth import Principal
 
 
 class AuthController(Controller):
+    """Each call goes to Cognito, which may throttle the caller: 429 with Retry-After."""
+
     path = "/auth"
     tags = ["auth"]
 
@@ -23,7 +25,7 @@ class AuthController(Controller):
         "/signup",
         status_code=201,
         summary="Create an account (confirmed at once locally)",
-        opt={"problems": [400, 409]},
+        opt={"problems": [400, 409, 429]},
     )
     async def signup(self, identity: IdentityService, data: Credentials) -> SignupResult:
         return await identity.sign_up(data.email, data.password)
@@ -32,7 +34,7 @@ class AuthController(Controller):
         "/confirm",
         status_code=204,
         summary="Confirm an account with the emailed code",
-        opt={"problems": [400, 401, 403, 409]},
+        opt={"problems": [400, 401, 403, 409, 429]},
     )
     async def confirm(self, identity: IdentityService, data: ConfirmRequest) -> None:
         await identity.confirm(data.email, data.code)
@@ -41,7 +43,7 @@ class AuthController(Controller):
         "/login",
         status_code=200,
         summary="Exchange email and password for tokens",
-        opt={"problems": [400, 401, 403]},
+        opt={"problems": [400, 401, 403, 429]},
     )
     async def login(self, identity: IdentityService, data: Credentials) -> Tokens:
         return await identity.login(data.email, data.password)
@@ -50,7 +52,7 @@ class AuthController(Controller):
         "/refresh",
         status_code=200,
         summary="New access and ID tokens from a refresh token",
-        opt={"problems": [400, 401]},
+        opt={"problems": [400, 401, 429]},
     )
     async def refresh(self, identity: IdentityService, data: RefreshRequest) -> Tokens:
         return await identity.refresh(data.refresh_token)

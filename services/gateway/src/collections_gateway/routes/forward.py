@@ -1,9 +1,10 @@
 """Search and chat: forwarded to the internal services with the caller's token.
 
 Request bodies are validated here against the services' own contracts
-(:mod:`collections_shared.contracts`), so the gateway's OpenAPI document describes them and
-nonsense never leaves; the services verify the token again and answer, and their answer is
-relayed as is. Nothing is added that the services would have to trust.
+(:mod:`collections_shared.domain.search`, :mod:`collections_shared.domain.chat`), so the
+gateway's OpenAPI document describes them and nonsense never leaves; the services verify the
+token again and answer, and their answer is relayed as is. Nothing is added that the services
+would have to trust.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from litestar.response import Stream
 from collections_gateway.limits import Limiter
 from collections_gateway.upstream import Upstream, UpstreamResponse
 from collections_shared.auth import Principal
-from collections_shared.contracts.chat import (
+from collections_shared.domain.chat import (
     SESSION_ID_PATTERN,
     ChatRequest,
     ChatResponse,
     SessionDetail,
     SessionList,
 )
-from collections_shared.contracts.search import SearchRequest, SearchResponse
+from collections_shared.domain.search import SearchRequest, SearchResponse
 from collections_shared.errors import (
     NotFoundError,
     ServiceUnavailableError,

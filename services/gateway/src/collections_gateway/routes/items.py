@@ -24,8 +24,8 @@ from collections_gateway.schemas import (
     UploadRequest,
 )
 from collections_gateway.service import ItemsService, Upload
-from collections_shared.analysis import Analysis, InvalidAnalysisError, normalize_analysis
 from collections_shared.auth import Principal
+from collections_shared.domain.analysis import Analysis, InvalidAnalysisError, normalize_analysis
 from collections_shared.errors import ValidationFailedError
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]

@@ -1,0 +1,58 @@
+"""Where work flows: one queue per consuming service (each with a DLQ) and the events routed to it.
+
+The CDK app (production), the local stack's provisioning and the redrive tool all read this, so
+the queue names, visibility timeouts, redrive counts and EventBridge rules cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collections_shared.events import (
+    AnalysisComplete,
+    Event,
+    ImageProcessed,
+    ReprocessRequested,
+    event_tag,
+)
+
+MAX_RECEIVE_COUNT = 5
+"""Receives before a message moves to its DLQ (the consumers fail the item on the last one)."""
+
+RETENTION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    consumer: str
+    """The service that reads the queue."""
+    visibility_timeout: int
+    """Seconds; longer than one message's worst case (consumers extend it for slow work)."""
+    events: tuple[type[Event], ...]
+    """The event types the bus routes here."""
+    uploads: bool = False
+    """Also receives the bucket's ``s3:ObjectCreated:*`` notifications."""
+
+    @property
+    def name(self) -> str:
+        return f"collections-{self.consumer}"
+
+    @property
+    def detail_types(self) -> tuple[str, ...]:
+        return tuple(event_tag(event) for event in self.events)
+
+
+QUEUES = (
+    QueueSpec("ingest", 120, (ReprocessRequested,), uploads=True),
+    QueueSpec("analyzer", 300, (ImageProcessed,)),
+    QueueSpec("embedder", 120, (AnalysisComplete,)),
+)
+
+
+def routes() -> dict[str, QueueSpec]:
+    """EventBridge DetailType → the queue its rule targets."""
+    return {detail_type: queue for queue in QUEUES for detail_type in queue.detail_types}
+
+
+def upload_queue() -> QueueSpec:
+    return next(queue for queue in QUEUES if queue.uploads)
