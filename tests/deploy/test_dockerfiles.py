@@ -102,7 +102,7 @@ def test_dockerignore_sends_what_the_dockerfiles_copy_and_nothing_else() -> None
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_images_leave_the_dev_tooling_out(service: str) -> None:
-    """Only the manifest of collections-devtools is copied (uv checks the whole lock), never code."""
+    """Only the devtools manifest is copied (uv checks the whole lock), never its code."""
     text = _dockerfile(service)
     assert "COPY devtools/pyproject.toml devtools/" in text
     assert "devtools/src" not in text
