@@ -12,6 +12,7 @@ from litestar import Litestar
 from collections_gateway.account import AccountService
 from collections_gateway.deps import DEPENDENCIES
 from collections_gateway.identity import IdentityService
+from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
 from collections_gateway.routes.account import ACCOUNT_ROUTES
 from collections_gateway.routes.auth import AuthController
@@ -20,9 +21,9 @@ from collections_gateway.routes.forward import FORWARD_ROUTES
 from collections_gateway.routes.items import IndexController, ItemsController
 from collections_gateway.routes.ui import UI_ROUTES
 from collections_gateway.s3objects import S3Objects
-from collections_gateway.service import ItemsService
 from collections_gateway.settings import ENV_PREFIX, Settings
 from collections_gateway.status_feed import StatusFeed
+from collections_gateway.uploads import UploadsService
 from collections_gateway.upstream import Upstream
 from collections_shared.auth import TokenVerifier
 from collections_shared.aws import bucket_check, event_bus_check
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 s3, bucket=settings.bucket, url_expiry=settings.url_expiry_seconds, signer=signer
             )
             publisher = await runtime.publisher("gateway")
+            chat = Upstream(http, settings.chat_url, "chat")
             verifier_config = settings.verifier_config()
             feed = StatusFeed(settings.database_url)
             feed.start()
@@ -64,8 +66,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.update(
                 runtime=runtime,
                 verifier=TokenVerifier(verifier_config, http),
-                items_service=ItemsService(runtime.pool, objects, publisher, settings),
-                account_service=AccountService(runtime.pool),
+                items_service=ItemsService(runtime.pool, objects, publisher),
+                uploads_service=UploadsService(runtime.pool, objects, settings),
+                account_service=AccountService(runtime.pool, objects, chat),
                 identity=IdentityService(
                     cognito,
                     pool_id=settings.cognito_user_pool_id,
@@ -79,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 ),
                 feed=feed,
                 search=Upstream(http, settings.search_url, "search"),
-                chat=Upstream(http, settings.chat_url, "chat"),
+                chat=chat,
             )
             runtime.health_checks.update(
                 bucket=bucket_check(s3, settings.bucket),

@@ -10,9 +10,10 @@ from litestar.di import Provide
 
 from collections_gateway.account import AccountService
 from collections_gateway.identity import IdentityService
+from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
-from collections_gateway.service import ItemsService
 from collections_gateway.status_feed import StatusFeed
+from collections_gateway.uploads import UploadsService
 from collections_gateway.upstream import Upstream
 from collections_shared.auth import Principal
 from collections_shared.http_auth import verified_principal
@@ -30,6 +31,11 @@ def provide_items(state: State, principal: Principal) -> ItemsService:
     # Depending on the principal makes Litestar resolve the two in order instead of spawning a
     # task group for every request (measured: docs/performance.md).
     service: ItemsService = state.items_service
+    return service
+
+
+def provide_uploads(state: State, principal: Principal) -> UploadsService:
+    service: UploadsService = state.uploads_service
     return service
 
 
@@ -66,6 +72,7 @@ def provide_limiter(state: State) -> Limiter:
 DEPENDENCIES = {
     "principal": Provide(provide_principal),
     "items": Provide(provide_items, sync_to_thread=False),
+    "uploads": Provide(provide_uploads, sync_to_thread=False),
     "account": Provide(provide_account, sync_to_thread=False),
     "identity": Provide(provide_identity, sync_to_thread=False),
     "feed": Provide(provide_feed, sync_to_thread=False),

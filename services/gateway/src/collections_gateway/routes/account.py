@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Request, delete, get, patch
 from litestar.datastructures import State
 
 from collections_gateway.account import AccountService
 from collections_gateway.schemas import DeletedAccount, PreferencesChange, PreferencesOut
-from collections_gateway.service import ItemsService
-from collections_gateway.upstream import Upstream
 from collections_shared.auth import Principal
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -26,15 +23,11 @@ BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
     opt={"problems": []},
 )
 async def delete_me(
-    request: Request[Any, Any, State], principal: Principal, items: ItemsService, chat: Upstream
+    request: Request[Any, Any, State], principal: Principal, account: AccountService
 ) -> DeletedAccount:
-    deleted_items, objects = await items.delete_everything(principal.user_id)
-    headers = {"authorization": request.headers.get("authorization", "")}
-    response = await chat.call("DELETE", "/chat/sessions", headers)
-    sessions = 0
-    if response.status_code == 200:
-        sessions = int(msgspec.json.decode(response.body).get("deleted", 0))
-    return DeletedAccount(items=deleted_items, objects=objects, chat_sessions=sessions)
+    return await account.delete_everything(
+        principal.user_id, request.headers.get("authorization", "")
+    )
 
 
 @get(

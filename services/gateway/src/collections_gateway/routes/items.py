@@ -1,4 +1,5 @@
-"""The items API: thin handlers that parse, call :class:`ItemsService`, and shape responses."""
+"""The items API: thin handlers that parse, call the uploads and items services, and shape
+responses."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
+from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
 from collections_gateway.schemas import (
     Accepted,
@@ -23,7 +25,7 @@ from collections_gateway.schemas import (
     Status,
     UploadRequest,
 )
-from collections_gateway.service import ItemsService, Upload
+from collections_gateway.uploads import Upload, UploadsService
 from collections_shared.auth import Principal
 from collections_shared.domain.analysis import Analysis, InvalidAnalysisError, normalize_analysis
 from collections_shared.errors import ValidationFailedError
@@ -84,6 +86,7 @@ class ItemsController(Controller):
         self,
         request: Request[Any, Any, State],
         principal: Principal,
+        uploads: UploadsService,
         items: ItemsService,
         limiter: Limiter,
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
@@ -92,7 +95,7 @@ class ItemsController(Controller):
         imported = _imported_analysis(data.analysis)
         content = await data.file.read()
         limiter.spend(principal.user_id, "uploads")
-        item = await items.upload(
+        item = await uploads.upload(
             principal.user_id,
             Upload(
                 filename=data.file.filename or "upload",
@@ -115,12 +118,12 @@ class ItemsController(Controller):
         self,
         request: Request[Any, Any, State],
         principal: Principal,
-        items: ItemsService,
+        uploads: UploadsService,
         limiter: Limiter,
         data: UploadRequest,
     ) -> PresignedUpload:
         limiter.spend(principal.user_id, "uploads")
-        return await items.presign(principal.user_id, data, _request_id(request))
+        return await uploads.presign(principal.user_id, data, _request_id(request))
 
     @get("/", summary="List items, newest first")
     async def list_items(
