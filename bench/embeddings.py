@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 import msgspec
 import numpy as np
@@ -29,7 +30,7 @@ from packaging.requirements import Requirement
 
 from collections_embeddings.document import embedding_document
 from collections_embeddings.local import LocalEmbeddingProvider
-from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.analysis import Analysis, Category
 
 GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "captions.jsonl"
 _STOPWORDS = (
@@ -74,7 +75,7 @@ def synthetic_analysis(captions: list[str]) -> Analysis:
             (c for c, ws in CATEGORY_WORDS.items() if any(w in text for w in ws.split())), "other"
         )
     return Analysis(
-        category=category,
+        category=cast("Category", category),
         summary=captions[0],
         description=captions[1],
         tags=words,

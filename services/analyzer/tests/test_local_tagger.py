@@ -19,7 +19,7 @@ from collections_analyzer.local.objects import DEFAULT_TAGGER_DIR, ObjectTagger
 from collections_analyzer.providers.base import ImageInput
 from collections_analyzer.providers.local import LocalProvider
 from collections_devtools.testing.golden import GOLDEN
-from collections_shared.domain.analysis import normalize_analysis
+from collections_shared.domain.analysis_input import normalize_analysis
 
 KITE_PHOTO = GOLDEN / "images" / "coco_000000024027.jpg"
 NODE = shutil.which("node")

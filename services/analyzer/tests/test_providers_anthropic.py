@@ -30,7 +30,8 @@ from collections_devtools.fakes.anthropic import (
     text_reply,
     tool_use_reply,
 )
-from collections_shared.domain.analysis import MAX_LIST_ITEMS, MAX_SUMMARY, normalize_analysis
+from collections_shared.domain.analysis import MAX_LIST_ITEMS, MAX_SUMMARY
+from collections_shared.domain.analysis_input import normalize_analysis
 
 MODEL = "claude-sonnet-5-5"
 
@@ -229,9 +230,7 @@ async def test_unusable_output_is_an_output_error(
     assert code == caught.value.code
 
 
-async def test_huge_and_wrongly_typed_fields_are_capped(
-    provider: AnthropicProvider, fake: FakeAnthropic
-) -> None:
+async def test_huge_fields_are_capped(provider: AnthropicProvider, fake: FakeAnthropic) -> None:
     """Oversized strings and lists are cut to the caps, in the analysis and in the raw copy."""
     fake.script(
         tool_use_reply(
@@ -240,7 +239,6 @@ async def test_huge_and_wrongly_typed_fields_are_capped(
                 "summary": "A" * 1_000_000,
                 "tags": [f"tag{i}" for i in range(10_000)],
                 "objects": "dog, cat",
-                "colors": 12,
             }
         )
     )
@@ -251,9 +249,21 @@ async def test_huge_and_wrongly_typed_fields_are_capped(
     assert MAX_SUMMARY == len(result.analysis.summary)
     assert MAX_LIST_ITEMS == len(result.analysis.tags)
     assert ["dog", "cat"] == result.analysis.objects
-    assert [] == result.analysis.colors
     assert RAW_MAX_STRING == len(result.raw["summary"])
     assert 50 == len(result.raw["tags"])
+
+
+async def test_wrongly_typed_field_is_malformed_output(
+    provider: AnthropicProvider, fake: FakeAnthropic
+) -> None:
+    """A v2 field of the wrong type rejects the answer with a reason naming the field."""
+    fake.script(tool_use_reply({"summary": "A dog.", "hashtags": 12}))
+
+    with pytest.raises(ProviderOutputError) as raised:
+        await provider.analyze(preview())
+
+    assert "malformed_output" == raised.value.code
+    assert "$.hashtags" in raised.value.message
 
 
 async def test_html_and_injected_text_stay_inert_data(

@@ -21,7 +21,7 @@ from collections_devtools.fakes.anthropic import (
     Reply,
     text_reply,
 )
-from collections_shared.domain.analysis import normalize_analysis
+from collections_shared.domain.analysis_input import normalize_analysis
 
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 

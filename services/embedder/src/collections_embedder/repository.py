@@ -9,7 +9,7 @@ import msgspec
 
 from collections_shared.db import Connection
 from collections_shared.domain.analysis import Analysis
-from collections_shared.repository.analyses import analysis_from_row
+from collections_shared.repository.analyses import analysis_columns, analysis_from_row
 
 
 class AnalysisForEmbedding(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,11 +25,10 @@ async def load_analysis(
     connection: Connection, analysis_id: uuid.UUID
 ) -> AnalysisForEmbedding | None:
     row = await connection.fetchrow(
-        """SELECT a.id, a.item_id, i.latest_analysis_id = a.id AS is_latest, a.category, a.summary,
-                  a.description, a.tags, a.objects, a.visible_text, a.colors, a.setting,
-                  i.filename, i.taken_at
-             FROM analyses a JOIN items i ON i.id = a.item_id
-            WHERE a.id = $1""",
+        f"""SELECT a.id, a.item_id, i.latest_analysis_id = a.id AS is_latest,
+                   {analysis_columns("a")}, i.filename, i.taken_at
+              FROM analyses a JOIN items i ON i.id = a.item_id
+             WHERE a.id = $1""",
         analysis_id,
     )
     if row is None:

@@ -10,11 +10,13 @@ import httpx
 from litestar import Litestar
 
 from collections_gateway.account import AccountService
+from collections_gateway.analyses import AnalysesService
 from collections_gateway.deps import DEPENDENCIES
 from collections_gateway.identity import IdentityService
 from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
 from collections_gateway.routes.account import ACCOUNT_ROUTES
+from collections_gateway.routes.analyses import AnalysesController
 from collections_gateway.routes.auth import AuthController
 from collections_gateway.routes.events import status_events
 from collections_gateway.routes.forward import FORWARD_ROUTES
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 runtime=runtime,
                 verifier=TokenVerifier(verifier_config, http),
                 items_service=ItemsService(runtime.pool, objects, publisher),
+                analyses_service=AnalysesService(runtime.pool, publisher),
                 uploads_service=UploadsService(runtime.pool, objects, settings),
                 account_service=AccountService(runtime.pool, objects, chat),
                 identity=IdentityService(
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             AuthController,
             ItemsController,
+            AnalysesController,
             IndexController,
             status_events,
             *ACCOUNT_ROUTES,

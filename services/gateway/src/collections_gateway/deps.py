@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from collections_gateway.account import AccountService
+from collections_gateway.analyses import AnalysesService
 from collections_gateway.identity import IdentityService
 from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
@@ -31,6 +32,11 @@ def provide_items(state: State, principal: Principal) -> ItemsService:
     # Depending on the principal makes Litestar resolve the two in order instead of spawning a
     # task group for every request (measured: docs/performance.md).
     service: ItemsService = state.items_service
+    return service
+
+
+def provide_analyses(state: State, principal: Principal) -> AnalysesService:
+    service: AnalysesService = state.analyses_service
     return service
 
 
@@ -73,6 +79,7 @@ DEPENDENCIES = {
     "principal": Provide(provide_principal),
     "items": Provide(provide_items, sync_to_thread=False),
     "uploads": Provide(provide_uploads, sync_to_thread=False),
+    "analyses": Provide(provide_analyses, sync_to_thread=False),
     "account": Provide(provide_account, sync_to_thread=False),
     "identity": Provide(provide_identity, sync_to_thread=False),
     "feed": Provide(provide_feed, sync_to_thread=False),

@@ -10,9 +10,9 @@ import uuid
 from datetime import datetime
 
 from collections_gateway import repository
+from collections_gateway.analyses import analysis_out
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.schemas import (
-    AnalysisOut,
     ExifFacts,
     Failure,
     ItemDetail,
@@ -34,6 +34,7 @@ from collections_shared.events import (
     utc_now,
 )
 from collections_shared.publisher import EventPublisher
+from collections_shared.repository.analyses import AnalysisVersion, latest_version
 from collections_shared.repository.items import get_item
 
 
@@ -114,14 +115,12 @@ class ItemsService:
     async def detail(self, user_id: str, item_id: uuid.UUID) -> ItemDetail:
         async with tenant_transaction(self.pool, user_id) as connection:
             item = await get_item(connection, item_id)
-            analysis = await repository.latest_analysis(connection, item_id) if item else None
+            analysis = await latest_version(connection, item_id) if item else None
         if item is None:
             raise NotFoundError("no such item")
         return await self._detail(item, analysis)
 
-    async def _detail(
-        self, item: ItemRecord, analysis: repository.AnalysisRow | None
-    ) -> ItemDetail:
+    async def _detail(self, item: ItemRecord, analysis: AnalysisVersion | None) -> ItemDetail:
         keys = item.derivative_keys
         validated = item.mime_type is not None
         return ItemDetail(
@@ -145,7 +144,7 @@ class ItemsService:
                 gps_latitude=item.gps_latitude,
                 gps_longitude=item.gps_longitude,
             ),
-            analysis=_analysis_out(analysis) if analysis else None,
+            analysis=analysis_out(analysis) if analysis else None,
             thumbnail_url=await self.s3.url(keys["thumbnail"], "image/webp")
             if "thumbnail" in keys
             else None,
@@ -160,14 +159,6 @@ class ItemsService:
             if validated
             else None,
         )
-
-    async def analyses(self, user_id: str, item_id: uuid.UUID) -> list[AnalysisOut]:
-        async with tenant_transaction(self.pool, user_id) as connection:
-            item = await get_item(connection, item_id)
-            rows = await repository.list_analyses(connection, item_id) if item else []
-        if item is None:
-            raise NotFoundError("no such item")
-        return [_analysis_out(row) for row in rows]
 
     # --- changes -------------------------------------------------------------------------------
 
@@ -241,18 +232,3 @@ class ItemsService:
         ]
         await self.publisher.publish(*events)
         return len(events)
-
-
-def _analysis_out(row: repository.AnalysisRow) -> AnalysisOut:
-    return AnalysisOut(
-        id=row.id,
-        version=row.version,
-        provider=row.provider,
-        model=row.model,
-        prompt_version=row.prompt_version,
-        created_at=row.created_at,
-        analysis=row.analysis,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        latency_ms=row.latency_ms,
-    )

@@ -9,10 +9,8 @@ from typing import Any
 import msgspec
 
 from collections_shared.db import Connection
-from collections_shared.domain.analysis import Analysis
 from collections_shared.domain.item import ItemRecord
 from collections_shared.domain.preferences import Preferences
-from collections_shared.repository.analyses import ANALYSIS_FIELDS, analysis_from_row
 from collections_shared.repository.items import ITEM_COLUMNS, to_item
 
 
@@ -28,40 +26,6 @@ class NewItem(msgspec.Struct, frozen=True, kw_only=True):
     idempotency_key: str | None
     imported_analysis: dict[str, Any] | None
     correlation_id: str
-
-
-class AnalysisRow(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    item_id: uuid.UUID
-    version: int
-    provider: str
-    model: str
-    prompt_version: str
-    created_at: datetime
-    analysis: Analysis
-    input_tokens: int | None
-    output_tokens: int | None
-    latency_ms: int | None
-
-
-_ANALYSIS_COLUMNS = f"""id, item_id, version, provider, model, prompt_version, created_at,
-    input_tokens, output_tokens, latency_ms, {ANALYSIS_FIELDS}"""
-
-
-def _to_analysis(row: Any) -> AnalysisRow:
-    return AnalysisRow(
-        id=row["id"],
-        item_id=row["item_id"],
-        version=row["version"],
-        provider=row["provider"],
-        model=row["model"],
-        prompt_version=row["prompt_version"],
-        created_at=row["created_at"],
-        input_tokens=row["input_tokens"],
-        output_tokens=row["output_tokens"],
-        latency_ms=row["latency_ms"],
-        analysis=analysis_from_row(row),
-    )
 
 
 async def insert_item(connection: Connection, item: NewItem) -> None:
@@ -147,23 +111,6 @@ async def list_items(
         limit,
     )
     return [ItemListRow(**dict(row)) for row in rows]
-
-
-async def latest_analysis(connection: Connection, item_id: uuid.UUID) -> AnalysisRow | None:
-    row = await connection.fetchrow(
-        f"""SELECT {_ANALYSIS_COLUMNS} FROM analyses WHERE item_id = $1
-             ORDER BY version DESC LIMIT 1""",
-        item_id,
-    )
-    return _to_analysis(row) if row else None
-
-
-async def list_analyses(connection: Connection, item_id: uuid.UUID) -> list[AnalysisRow]:
-    rows = await connection.fetch(
-        f"SELECT {_ANALYSIS_COLUMNS} FROM analyses WHERE item_id = $1 ORDER BY version DESC",
-        item_id,
-    )
-    return [_to_analysis(row) for row in rows]
 
 
 async def delete_item(connection: Connection, item_id: uuid.UUID) -> ItemRecord | None:

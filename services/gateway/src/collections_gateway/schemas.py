@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.analysis import Analysis, ProviderFailure
 
 Email = Annotated[
     str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -63,6 +63,7 @@ class AnalysisOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     version: int
     provider: str
+    """``anthropic``, ``bedrock``, ``local``, ``import`` or ``user`` (edited by the owner)."""
     model: str
     prompt_version: str
     created_at: datetime
@@ -70,6 +71,15 @@ class AnalysisOut(msgspec.Struct, frozen=True):
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: int | None = None
+    fallback: list[ProviderFailure] = msgspec.field(default_factory=list)
+    """Providers that failed before ``provider`` answered (a bad key, a missing model, an
+    outage), in order; empty when the first provider of the chain answered."""
+    user_fields: list[str] = msgspec.field(default_factory=list)
+    """Fields the owner set; an automatic re-analysis keeps them unless asked to replace them."""
+    restored_from: int | None = None
+    """The version this one restored."""
+    changed: list[str] = msgspec.field(default_factory=list)
+    """In a version list: the fields that differ from the version before it."""
 
 
 class ItemSummary(msgspec.Struct, frozen=True):

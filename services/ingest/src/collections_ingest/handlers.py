@@ -19,7 +19,8 @@ from collections_ingest.messages import IngestWork, ObjectCreated
 from collections_ingest.settings import Settings
 from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
-from collections_shared.domain.analysis import InvalidAnalysisError, Provenance, normalize_analysis
+from collections_shared.domain.analysis import Provenance
+from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
 from collections_shared.domain.item import ItemRecord
 from collections_shared.domain.keys import derivative_key, derivative_prefix
 from collections_shared.errors import PermanentError, TransientError

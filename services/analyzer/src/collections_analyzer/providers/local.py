@@ -20,7 +20,7 @@ from collections_analyzer.local.faces import count_faces
 from collections_analyzer.local.objects import Detection, ObjectTagger
 from collections_analyzer.local.ocr import read_text
 from collections_analyzer.providers.base import AnalysisResult, ImageInput, ProviderOutputError
-from collections_shared.domain.analysis import InvalidAnalysisError, normalize_analysis
+from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
 
 LOCAL_MODEL = "local-v1"
 LOCAL_VERSION = "2026-11-local-v1"

@@ -37,7 +37,7 @@ from collections_analyzer.providers.prompt import (
     analysis_tool,
     user_text,
 )
-from collections_shared.domain.analysis import InvalidAnalysisError, normalize_analysis
+from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
 
 MAX_LONG_EDGE = 1568
 """The model only ever gets the preview derivative; anything larger is a caller bug."""

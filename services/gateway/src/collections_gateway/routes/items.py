@@ -17,7 +17,6 @@ from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
 from collections_gateway.schemas import (
     Accepted,
-    AnalysisList,
     ItemDetail,
     ItemPage,
     PresignedUpload,
@@ -27,7 +26,8 @@ from collections_gateway.schemas import (
 )
 from collections_gateway.uploads import Upload, UploadsService
 from collections_shared.auth import Principal
-from collections_shared.domain.analysis import Analysis, InvalidAnalysisError, normalize_analysis
+from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
 from collections_shared.errors import ValidationFailedError
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -155,12 +155,6 @@ class ItemsController(Controller):
         self, principal: Principal, items: ItemsService, item_id: uuid.UUID
     ) -> None:
         await items.delete(principal.user_id, item_id)
-
-    @get("/{item_id:uuid}/analyses", summary="Every analysis version of an item, newest first")
-    async def analyses(
-        self, principal: Principal, items: ItemsService, item_id: uuid.UUID
-    ) -> AnalysisList:
-        return AnalysisList(analyses=await items.analyses(principal.user_id, item_id))
 
     @post(
         "/{item_id:uuid}/analyze",
