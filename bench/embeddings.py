@@ -28,9 +28,10 @@ import msgspec
 import numpy as np
 from packaging.requirements import Requirement
 
+from bench._social import social_posts
 from collections_embeddings.document import embedding_document
 from collections_embeddings.local import LocalEmbeddingProvider
-from collections_shared.domain.analysis import Analysis, Category
+from collections_shared.domain.analysis import V1_FIELDS, Analysis, Category
 
 GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "captions.jsonl"
 _STOPWORDS = (
@@ -202,6 +203,61 @@ def recipe_table(provider: LocalEmbeddingProvider, golden: list[list[str]]) -> N
     print("\nexample (document.py):", embedding_document(analyses[0]))
 
 
+def _v1_document(analysis: Analysis) -> str:
+    """The document as it was before schema v2: the v1 fields only, in their order."""
+    v1 = Analysis(**{name: getattr(analysis, name) for name in V1_FIELDS})
+    return embedding_document(v1)
+
+
+def _reordered(*first: str) -> Recipe:
+    """The chosen document with the labelled parts named in ``first`` moved to the front."""
+
+    def recipe(analysis: Analysis) -> str:
+        parts = embedding_document(analysis).split(". ")
+        front = [p for p in parts if any(p.startswith(f"{label}:") for label in first)]
+        rest = [p for p in parts if p not in front]
+        return ". ".join([*front, *rest])
+
+    return recipe
+
+
+SCREENSHOT_RECIPES: dict[str, Recipe] = {
+    "v1 fields only (before)": _v1_document,
+    "v2, places after tags": lambda a: embedding_document(
+        msgspec.structs.replace(a, places=[])
+    ).replace("Tags:", f"Tags: {', '.join(a.places)},", 1),
+    "v2, headline + places last": lambda a: (
+        embedding_document(msgspec.structs.replace(a, headline="", places=[]))
+        + f" {a.headline}. Places: {', '.join(a.places)}."
+    ),
+    "v2, accounts + hashtags first": _reordered("Posted by", "Hashtags"),
+    "document.py v2 (chosen)": embedding_document,
+}
+
+
+def screenshot_table(provider: LocalEmbeddingProvider) -> dict[str, float]:
+    """MRR per query kind on 60 synthetic social-post screenshots (240 queries), per recipe."""
+    posts = list(social_posts())
+    kinds = list(posts[0][1])
+    print("\nschema v2 on 60 synthetic social-post screenshots (4 queries each), MRR per kind:")
+    print(f"| recipe | {' | '.join(kinds)} | all R@1 | all MRR |")
+    print("|---|" + "---|" * (len(kinds) + 2))
+    chosen: dict[str, float] = {}
+    for name, recipe in SCREENSHOT_RECIPES.items():
+        docs = _embed(provider, [recipe(analysis) for analysis, _ in posts])
+        cells, ranks_all = [], []
+        for kind in kinds:
+            queries = _embed(provider, [queries[kind] for _, queries in posts])
+            scores = metrics(docs, queries, list(range(len(posts))))
+            cells.append(f"{scores['MRR']:.3f}")
+            ranks_all.append(scores)
+        overall = {key: float(np.mean([s[key] for s in ranks_all])) for key in ("R@1", "MRR")}
+        print(f"| {name} | {' | '.join(cells)} | {overall['R@1']:.3f} | {overall['MRR']:.3f} |")
+        chosen = {f"screenshots {key}": value for key, value in overall.items()}
+    print("\nexample (document.py v2):", embedding_document(posts[0][0]))
+    return chosen
+
+
 def run() -> dict[str, float]:
     """``python -m bench embeddings``: the tables below, and the local model's headline numbers."""
     return main()
@@ -222,7 +278,8 @@ def main() -> dict[str, float]:
         f"{cold_load_seconds():.2f} s | {size:.0f} MB |\n"
     )
     recipe_table(provider, golden)
-    return {**quality, **rates}
+    screenshots = screenshot_table(provider)
+    return {**quality, **rates, **screenshots}
 
 
 if __name__ == "__main__":

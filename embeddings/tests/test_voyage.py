@@ -101,7 +101,7 @@ async def test_server_errors_are_retryable(
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(400, "request_rejected"), (403, "request_rejected"), (422, "request_rejected")],
+    [(400, "request_rejected"), (403, "unauthorized"), (422, "request_rejected")],
 )
 async def test_client_errors_are_not_retryable(
     fake: FakeVoyage, voyage: VoyageEmbeddingProvider, status: int, code: str

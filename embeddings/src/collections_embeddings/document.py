@@ -1,9 +1,10 @@
 """The text that is embedded for an item: its analysis, in a fixed order, capped.
 
-The recipe was chosen by measurement on the golden set (docs/embeddings.md): summary first,
-then the tags, then the description and the remaining fields, each labelled. The order matters
+The recipe was chosen by measurement (docs/embeddings.md, ``python -m bench embeddings``): the
+headline and summary first, then the places, tags and the rest, each labelled. The order matters
 because the local model reads only its first 256 tokens (about 1,000 characters): the densest
 fields come first so that a long description or a screenful of visible text cannot push them out.
+A v1 analysis (no headline, places or accounts) gives the same document as before schema v2.
 """
 
 from __future__ import annotations
@@ -44,12 +45,21 @@ def embedding_document(
         taken_at: when the photo was taken (EXIF), rendered as month and year.
     """
     parts = [
+        _sentence(analysis.headline),
         _sentence(analysis.summary),
+        _terms("Places", analysis.places),
         _terms("Tags", analysis.tags),
         _sentence(_clip(analysis.description, MAX_DESCRIPTION_CHARS)),
         _terms("Objects", analysis.objects),
         _labelled("Setting", analysis.setting),
+        _terms("Kind", analysis.subcategories),
+        _labelled("Posted by", analysis.poster),
+        _terms("Accounts", analysis.accounts),
+        _terms("Hashtags", analysis.hashtags),
         _labelled("Text in the image", _clip(analysis.text, MAX_TEXT_CHARS)),
+        _terms("Themes", [*analysis.themes, *analysis.vibes, *analysis.emotions]),
+        _labelled("Audio", analysis.audio),
+        _labelled("Source", analysis.likely_source),
         _terms("Colors", analysis.colors),
         _labelled("Category", "" if analysis.category == "other" else analysis.category),
         _labelled("File", filename_words(filename)),

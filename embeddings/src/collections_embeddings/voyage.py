@@ -141,6 +141,8 @@ def to_embedding_error(error: voyageai.error.VoyageError) -> EmbeddingError:
 def _status_code(status: int | None, *, retryable: bool) -> str:
     if retryable:
         return "provider_unavailable"
+    if status in (401, 403):
+        return "unauthorized"
     return "request_rejected" if status is not None else "provider_error"
 
 

@@ -29,7 +29,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from collections_shared.errors import ProblemError, ServiceUnavailableError, TooManyRequestsError
-from collections_shared.health import HealthCheck, HealthReport, check_health
+from collections_shared.health import Degradations, HealthCheck, HealthReport, check_health
 from collections_shared.logging import bind_unit_of_work, get_logger
 from collections_shared.openapi import PROBLEM_JSON, document_problems
 
@@ -271,7 +271,10 @@ def health_route(service: str) -> Any:
     )
     async def health(state: State) -> Response[HealthReport]:
         checks: Mapping[str, HealthCheck] = state.get("health_checks", {})
-        report = await check_health(service, checks)
+        degradations: Degradations | None = state.get("degradations")
+        report = await check_health(
+            service, checks, degradations.snapshot() if degradations else None
+        )
         return Response(report, status_code=200 if report.healthy else 503)
 
     return health

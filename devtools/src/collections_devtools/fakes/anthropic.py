@@ -28,14 +28,60 @@ from urllib.parse import unquote
 
 SAMPLE_ANALYSIS: dict[str, Any] = {
     "category": "animals",
+    "headline": "Dog catching a frisbee at the beach",
     "summary": "A brown dog catching a red frisbee on a beach.",
     "description": "A brown dog leaps to catch a red frisbee above wet sand at low tide.",
+    "subcategories": ["pets", "beach day"],
     "tags": ["dog", "frisbee", "beach", "jumping"],
     "objects": ["dog", "frisbee"],
-    "text": "",
+    "text_lines": [],
     "colors": ["brown", "red", "blue"],
     "setting": "outdoor beach",
+    "places": [],
+    "poster": "",
+    "accounts": [],
+    "hashtags": [],
+    "audio": "",
+    "themes": ["pets", "play"],
+    "emotions": ["joy"],
+    "vibes": ["sunny", "energetic"],
+    "visual_hierarchy": ["dog in mid-air", "red frisbee", "waves"],
+    "key_interest": "the dog's leap",
+    "likely_source": "camera photo",
 }
+"""A complete schema v2 answer (every field the tool asks for) about a photo."""
+
+SAMPLE_SCREENSHOT_ANALYSIS: dict[str, Any] = {
+    "category": "screenshots",
+    "headline": "Best ramen in Shinjuku under ¥1,500",
+    "summary": "An Instagram post recommending a tonkotsu ramen shop in Shinjuku.",
+    "description": "A phone screenshot of an Instagram post: a bowl of ramen, the caption "
+    "naming the shop and its price, and hashtags below.",
+    "subcategories": ["travel tip", "restaurant"],
+    "tags": ["ramen", "tokyo", "restaurant", "noodles", "travel"],
+    "objects": ["bowl", "chopsticks", "egg"],
+    "text_lines": [
+        "tokyofoodie",
+        "Best ramen in Shinjuku under ¥1,500",
+        "Fuunji, 2-14-3 Yoyogi - tsukemen ¥1,200",
+        "tag @ramen.club for more",
+        "#ramen #tokyoeats",
+    ],
+    "colors": ["beige", "black", "orange"],
+    "setting": "indoor restaurant counter",
+    "places": ["Fuunji", "Shinjuku", "Tokyo"],
+    "poster": "@tokyofoodie",
+    "accounts": ["@ramen.club"],
+    "hashtags": ["#ramen", "#tokyoeats"],
+    "audio": "",
+    "themes": ["food", "travel", "budget"],
+    "emotions": ["appetite"],
+    "vibes": ["cozy"],
+    "visual_hierarchy": ["bowl of ramen", "headline", "price"],
+    "key_interest": "tsukemen for ¥1,200 at Fuunji",
+    "likely_source": "instagram",
+}
+"""A complete schema v2 answer about a social-post screenshot."""
 
 _ids = itertools.count(1)
 

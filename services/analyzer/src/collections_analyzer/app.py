@@ -26,7 +26,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
-            chain = build_chain(providers)
+            chain = build_chain(providers, runtime.degradations)
             runtime.stack.push_async_callback(chain.aclose)
             s3 = await runtime.client("s3")
             publisher = await runtime.publisher("analyzer")
@@ -35,7 +35,12 @@ def create_app(
                 parse=parse_event_message, dispatch=handler.dispatch, fail=handler.fail
             )
             await runtime.start_worker(settings, worker)
-            app.state.update(runtime=runtime, chain=chain, health_checks=runtime.health_checks)
+            app.state.update(
+                runtime=runtime,
+                chain=chain,
+                health_checks=runtime.health_checks,
+                degradations=runtime.degradations,
+            )
             yield
 
     return create_service_app(

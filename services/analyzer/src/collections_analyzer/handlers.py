@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from collections_analyzer.providers.base import (
+    AnalysisResult,
     ImageInput,
     ProviderOutputError,
     ProviderUnavailableError,
@@ -17,6 +18,7 @@ from collections_analyzer.providers.chain import ProviderChain
 from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.analysis import Provenance
+from collections_shared.domain.analysis_edit import keep_user_fields
 from collections_shared.domain.item import ItemRecord
 from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
@@ -32,6 +34,7 @@ from collections_shared.repository.analyses import (
     StoredAnalysis,
     find_by_source_event,
     insert_analysis,
+    latest_version,
 )
 from collections_shared.repository.items import get_item, set_status
 from collections_shared.worker import item_failer
@@ -71,7 +74,9 @@ class AnalyzerHandler:
             done = await self._analyze(item, event)
         await self._announce(event, done)
 
-    async def _analyze(self, item: ItemRecord, event: ImageProcessed) -> StoredAnalysis:
+    async def _analyze(
+        self, item: ItemRecord, event: ImageProcessed, *, replace_user_fields: bool = False
+    ) -> StoredAnalysis:
         image = ImageInput(
             data=await read_object(
                 self._s3,
@@ -93,13 +98,24 @@ class AnalyzerHandler:
             ) from error
         except ProviderOutputError as error:
             raise PermanentError(error.code, error.message) from error
+        return await self._store(event, result, replace_user_fields=replace_user_fields)
+
+    async def _store(
+        self, event: ImageProcessed, result: AnalysisResult, *, replace_user_fields: bool
+    ) -> StoredAnalysis:
         async with tenant_transaction(self._pool, event.user_id) as connection:
+            previous = await latest_version(connection, event.item_id, for_update=True)
+            analysis, user_fields = result.analysis, []
+            if previous is not None and previous.user_fields and not replace_user_fields:
+                # The owner's corrections outlive an automatic re-analysis.
+                user_fields = previous.user_fields
+                analysis = keep_user_fields(analysis, previous.analysis, user_fields)
             stored = await insert_analysis(
                 connection,
                 user_id=event.user_id,
                 item_id=event.item_id,
                 source_event_id=event.event_id,
-                analysis=result.analysis,
+                analysis=analysis,
                 provenance=Provenance(
                     provider=result.provider,
                     model=result.model,
@@ -108,6 +124,8 @@ class AnalyzerHandler:
                     output_tokens=result.output_tokens,
                     latency_ms=result.latency_ms,
                     raw=result.raw,
+                    fallback=result.fallback,
+                    user_fields=user_fields,
                 ),
             )
             await set_status(
@@ -117,7 +135,12 @@ class AnalyzerHandler:
                 allowed_from=("processed", "analyzed", "searchable", "failed"),
             )
         log.info(
-            "analysis_stored", provider=result.provider, model=result.model, version=stored.version
+            "analysis_stored",
+            provider=result.provider,
+            model=result.model,
+            version=stored.version,
+            fallback=[failure.provider for failure in result.fallback],
+            kept_user_fields=user_fields,
         )
         return stored
 

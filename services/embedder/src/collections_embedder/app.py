@@ -28,13 +28,16 @@ def create_app(
         async with open_runtime(settings) as runtime:
             provider = build_provider(embedding)
             publisher = await runtime.publisher("embedder")
-            handler = EmbedderHandler(runtime.pool, publisher, provider)
+            handler = EmbedderHandler(runtime.pool, publisher, provider, runtime.degradations)
             worker = MessageWorker(
                 parse=parse_event_message, dispatch=handler.dispatch, fail=handler.fail
             )
             await runtime.start_worker(settings, worker)
             app.state.update(
-                runtime=runtime, provider=provider, health_checks=runtime.health_checks
+                runtime=runtime,
+                provider=provider,
+                health_checks=runtime.health_checks,
+                degradations=runtime.degradations,
             )
             yield
 

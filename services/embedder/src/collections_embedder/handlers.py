@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from collections_embedder import repository
-from collections_embeddings.base import EmbeddingError, EmbeddingProvider
+from collections_embeddings.base import MISCONFIGURED, EmbeddingError, EmbeddingProvider
 from collections_embeddings.document import embedding_document
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.errors import PermanentError, TransientError
@@ -20,6 +20,7 @@ from collections_shared.events import (
     derived_event_id,
     utc_now,
 )
+from collections_shared.health import Degradations
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
 from collections_shared.repository.items import set_status
@@ -29,10 +30,17 @@ log = get_logger(__name__)
 
 
 class EmbedderHandler:
-    def __init__(self, pool: Pool, publisher: EventPublisher, provider: EmbeddingProvider) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        publisher: EventPublisher,
+        provider: EmbeddingProvider,
+        degradations: Degradations | None = None,
+    ) -> None:
         self._pool = pool
         self._publisher = publisher
         self._provider = provider
+        self._degradations = degradations or Degradations()
         self.fail = item_failer(pool, publisher, "embed")
 
     async def dispatch(self, event: AnyEvent) -> None:
@@ -100,11 +108,15 @@ class EmbedderHandler:
         try:
             vectors = await self._provider.embed_documents([document])
         except EmbeddingError as error:
+            if error.code in MISCONFIGURED:
+                # The item fails with this reason too; /health says it until the key works.
+                self._degradations.degrade(self._provider.model, f"{error.code}: {error.message}")
             if error.retryable:
                 raise TransientError(
                     error.code, error.message, retry_after=error.retry_after
                 ) from error
             raise PermanentError(error.code, error.message) from error
+        self._degradations.recover(self._provider.model)
         vector = vectors[0] if len(vectors) == 1 else []
         if len(vector) != self._provider.dimensions or not all(math.isfinite(v) for v in vector):
             raise PermanentError("malformed_embedding", "the provider returned an unusable vector")
