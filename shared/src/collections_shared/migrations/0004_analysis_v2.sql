@@ -23,3 +23,44 @@ ALTER TABLE analyses
     ADD COLUMN restored_from    integer CHECK (restored_from >= 1),
     -- Providers that failed before the one that answered: [{provider, code, message}, ...].
     ADD COLUMN fallback         jsonb  NOT NULL DEFAULT '[]';
+
+-- The keyword index reads the v2 fields too. Weights (measured on synthetic social-post
+-- screenshots, docs/understanding.md): A for what names the item (headline, summary, category,
+-- tags, objects, places, subcategories), B for what describes it (description, setting, the
+-- visible text unstemmed, poster, accounts, hashtags, key interest), C for colours, themes,
+-- vibes, emotions, audio and source. A generated column's expression cannot be altered before
+-- PostgreSQL 17, so the column is dropped (with its index) and added again.
+CREATE FUNCTION collections_analysis_tsv_v2(
+    headline text, summary text, category text, tags text[], objects text[], places text[],
+    subcategories text[], description text, setting text, key_interest text,
+    visible_text text, poster text, accounts text[], hashtags text[],
+    colors text[], themes text[], vibes text[], emotions text[], audio text, likely_source text
+) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT setweight(to_tsvector('english'::regconfig,
+                headline || ' ' || summary || ' ' || category || ' '
+                || array_to_string(tags, ' ') || ' ' || array_to_string(objects, ' ') || ' '
+                || array_to_string(places, ' ') || ' ' || array_to_string(subcategories, ' ')),
+                'A')
+        -- Place names also unstemmed: "Gion" must not become "gion" stemmed away from a query.
+        || setweight(to_tsvector('simple'::regconfig, array_to_string(places, ' ')), 'A')
+        || setweight(to_tsvector('english'::regconfig,
+                description || ' ' || setting || ' ' || key_interest), 'B')
+        || setweight(to_tsvector('simple'::regconfig,
+                visible_text || ' ' || poster || ' ' || array_to_string(accounts, ' ') || ' '
+                || array_to_string(hashtags, ' ')), 'B')
+        || setweight(to_tsvector('english'::regconfig,
+                array_to_string(colors, ' ') || ' ' || array_to_string(themes, ' ') || ' '
+                || array_to_string(vibes, ' ') || ' ' || array_to_string(emotions, ' ') || ' '
+                || audio || ' ' || likely_source), 'C')
+$$;
+
+ALTER TABLE analyses DROP COLUMN search_vector;
+ALTER TABLE analyses ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
+    collections_analysis_tsv_v2(
+        headline, summary, category, tags, objects, places, subcategories, description, setting,
+        key_interest, visible_text, poster, accounts, hashtags, colors, themes, vibes, emotions,
+        audio, likely_source
+    )
+) STORED;
+CREATE INDEX analyses_search_vector ON analyses USING gin (search_vector);
