@@ -13,6 +13,7 @@ install: ## Install what the services need (one lock file) and the system tools
 	@./scripts/ensure-system-tools
 	@$(UV) sync --locked --all-packages --no-default-groups --inexact --quiet
 	@./services/analyzer/tagger/install.sh
+	@UV=$(UV) ./services/analyzer/classifier/install.sh
 
 install-dev: install ## Also install the test, lint and deploy tooling
 	@$(UV) sync --locked --all-packages --quiet

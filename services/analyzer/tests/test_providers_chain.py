@@ -107,7 +107,7 @@ async def test_exhausted_retries_fall_back_to_local(
 
     result = await chain.analyze(preview())
 
-    assert ("local", "local-v1") == (result.provider, result.model)
+    assert ("local", "local-v2") == (result.provider, result.model)
     assert ["red"] == result.analysis.colors
     assert 3 == len(fake.requests)
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 import stamina
 import structlog
 from msgspec.structs import force_setattr
 
+from collections_analyzer.local.classifier import DEFAULT_MODEL, SceneClassifier
 from collections_analyzer.local.objects import DEFAULT_TAGGER_DIR, ObjectTagger
 from collections_analyzer.providers.base import (
     AnalysisResult,
@@ -31,7 +32,7 @@ from collections_analyzer.providers.base import (
     ProviderUnavailableError,
     VisionProvider,
 )
-from collections_analyzer.providers.local import LocalProvider
+from collections_analyzer.providers.local import build_local
 from collections_analyzer.providers.messages import ClaudeProvider
 from collections_shared.domain.analysis import ProviderFailure
 from collections_shared.health import Degradations
@@ -80,7 +81,15 @@ class ProviderSettings(msgspec.Struct, frozen=True, kw_only=True):
     tagger_enabled: bool = True
     """Object tags from the Node detector in the local analyzer."""
     tagger_dir: str | None = None
+    ocr_engine: Literal["both", "rapidocr", "tesseract"] = "both"
+    """The local analyzer's OCR: ``both`` (Tesseract, then RapidOCR's PP-OCRv6 where text is
+    likely), or one of them alone."""
     ocr_language: str = "eng"
+    """Tesseract's language data (RapidOCR's models read Latin script and Chinese)."""
+    classifier_enabled: bool = True
+    """ImageNet scene and object labels from EfficientNet-Lite0 in the local analyzer."""
+    classifier_model: str | None = None
+    """The converted ONNX model (default: ``services/analyzer/classifier`` in the tree)."""
 
     def __post_init__(self) -> None:
         force_setattr(self, "providers", _provider_names(self.providers, self.anthropic_api_key))
@@ -240,6 +249,11 @@ def _build(name: str, settings: ProviderSettings) -> VisionProvider:
             raise ConfigError(f"invalid configuration: ANALYZER_BEDROCK_REGION: {error}") from error
     if name == "local":
         tagger_dir = Path(settings.tagger_dir) if settings.tagger_dir else DEFAULT_TAGGER_DIR
-        tagger = ObjectTagger(tagger_dir) if settings.tagger_enabled else None
-        return LocalProvider(tagger=tagger, ocr_language=settings.ocr_language)
+        model = Path(settings.classifier_model) if settings.classifier_model else DEFAULT_MODEL
+        return build_local(
+            tagger=ObjectTagger(tagger_dir) if settings.tagger_enabled else None,
+            ocr=settings.ocr_engine,
+            classifier=SceneClassifier(model) if settings.classifier_enabled else None,
+            ocr_language=settings.ocr_language,
+        )
     raise ConfigError(f"invalid configuration: ANALYZER_PROVIDERS: unknown provider {name!r}")
