@@ -31,7 +31,7 @@ fmt: ## Format and auto-fix
 	@$(RUN) ruff check --fix .
 
 typecheck: ## mypy --strict over the shared library, every service and the CDK app
-	@$(RUN) mypy shared/src embeddings/src devtools/src services/*/src deploy bench
+	@$(RUN) mypy shared/src embeddings/src devtools/src cli/src services/*/src deploy bench
 
 packages: ## Each service installed alone from the lock imports on its own dependencies
 	@./scripts/check-service-installs
