@@ -2,11 +2,16 @@
 // The web UI is linted with type information (TypeScript reads the plain JS, nothing is
 // compiled), which is what lets no-floating-promises and no-misused-promises see a promise that
 // nobody handles, such as an async function passed as an event listener.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
 import js from "@eslint/js";
 import { defineConfig, globalIgnores } from "eslint/config";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+// Not import.meta.dirname: Debian 12's Node 18 lacks it.
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const UI = "services/gateway/src/collections_gateway/static/**/*.js";
 const HTML_SINKS = ["innerHTML", "outerHTML", "insertAdjacentHTML"];
 
@@ -28,7 +33,7 @@ export default defineConfig([
       sourceType: "module",
       globals: globals.browser,
       parser: tseslint.parser,
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: ROOT },
     },
     plugins: { "@typescript-eslint": tseslint.plugin },
     rules: {
