@@ -18,6 +18,8 @@ from collections_gateway.schemas import (
     ItemDetail,
     ItemPage,
     ItemSummary,
+    KnownItem,
+    LookupResult,
 )
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.item import ItemRecord
@@ -104,6 +106,16 @@ class ItemsService:
         page = rows[:limit]
         next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
         return ItemPage(items=[await self.summary(item) for item in page], next_cursor=next_cursor)
+
+    async def lookup(self, user_id: str, hashes: list[str]) -> LookupResult:
+        """Which of these file hashes the caller already has (clients skip those uploads)."""
+        async with tenant_transaction(self.pool, user_id) as connection:
+            rows = await repository.find_by_sha256s(connection, sorted(set(hashes)))
+        found = [
+            KnownItem(sha256=row.sha256, item_id=row.item_id, status=row.status)  # type: ignore[arg-type]
+            for row in rows
+        ]
+        return LookupResult(found=found)
 
     async def detail(self, user_id: str, item_id: uuid.UUID) -> ItemDetail:
         async with tenant_transaction(self.pool, user_id) as connection:

@@ -20,6 +20,8 @@ from collections_gateway.schemas import (
     AnalysisList,
     ItemDetail,
     ItemPage,
+    LookupRequest,
+    LookupResult,
     PresignedUpload,
     RebuildResult,
     Status,
@@ -138,6 +140,18 @@ class ItemsController(Controller):
     ) -> PresignedUpload:
         limiter.spend(principal.user_id, "uploads")
         return await uploads.presign(principal.user_id, data, _request_id(request))
+
+    @post(
+        "/lookup",
+        status_code=200,
+        summary="Which of these file hashes are already in the collection",
+        description="Clients hash files first and upload only the ones not found.",
+        opt={"problems": []},
+    )
+    async def lookup(
+        self, principal: Principal, items: ItemsService, data: LookupRequest
+    ) -> LookupResult:
+        return await items.lookup(principal.user_id, data.sha256)
 
     @get("/", summary="List items, newest first")
     async def list_items(
