@@ -29,7 +29,7 @@ import numpy as np
 from packaging.requirements import Requirement
 
 from bench._social import social_posts
-from collections_embeddings.document import embedding_document
+from collections_embeddings.document import MAX_DOCUMENT_CHARS, document_parts, embedding_document
 from collections_embeddings.local import LocalEmbeddingProvider
 from collections_shared.domain.analysis import V1_FIELDS, Analysis, Category
 
@@ -209,28 +209,52 @@ def _v1_document(analysis: Analysis) -> str:
     return embedding_document(v1)
 
 
-def _reordered(*first: str) -> Recipe:
-    """The chosen document with the labelled parts named in ``first`` moved to the front."""
+def _ordered(*order: str) -> Recipe:
+    """The document's labelled parts in another order (or a subset)."""
 
     def recipe(analysis: Analysis) -> str:
-        parts = embedding_document(analysis).split(". ")
-        front = [p for p in parts if any(p.startswith(f"{label}:") for label in first)]
-        rest = [p for p in parts if p not in front]
-        return ". ".join([*front, *rest])
+        parts = document_parts(analysis)
+        return " ".join(parts[name] for name in order if parts[name])[:MAX_DOCUMENT_CHARS]
 
     return recipe
 
 
+_V1 = ("summary", "tags", "description", "objects", "setting", "text", "colors", "category")
 SCREENSHOT_RECIPES: dict[str, Recipe] = {
     "v1 fields only (before)": _v1_document,
-    "v2, places after tags": lambda a: embedding_document(
-        msgspec.structs.replace(a, places=[])
-    ).replace("Tags:", f"Tags: {', '.join(a.places)},", 1),
-    "v2, headline + places last": lambda a: (
-        embedding_document(msgspec.structs.replace(a, headline="", places=[]))
-        + f" {a.headline}. Places: {', '.join(a.places)}."
+    "v1 order, v2 fields appended": _ordered(
+        *_V1, "headline", "places", "poster", "hashtags", "key_interest", "themes", "source"
     ),
-    "v2, accounts + hashtags first": _reordered("Posted by", "Hashtags"),
+    "headline, places, tags first; v2 labels before the text": _ordered(
+        "headline",
+        "summary",
+        "places",
+        "tags",
+        "description",
+        "objects",
+        "setting",
+        "poster",
+        "accounts",
+        "hashtags",
+        "text",
+        "themes",
+        "source",
+        "colors",
+        "category",
+    ),
+    "headline first; text and key point before the description": _ordered(
+        "headline",
+        "summary",
+        "places",
+        "tags",
+        "text",
+        "key_interest",
+        "description",
+        "objects",
+        "setting",
+        "colors",
+        "category",
+    ),
     "document.py v2 (chosen)": embedding_document,
 }
 

@@ -171,20 +171,32 @@ async def test_an_edit_is_searchable_in_seconds_and_survives_reanalysis(
     await _eventually_found(api, user, item_id, "rottnest", "keyword")
     await _eventually_found(api, user, item_id, "quokka selfie on rottnest island", "vector")
 
-    reanalyze = await api.post(f"/items/{item_id}/analyze", headers=user.headers)
-    assert 202 == reanalyze.status_code
-    deadline = time.monotonic() + 60
-    versions: list[dict[str, Any]] = []
-    while time.monotonic() < deadline and len(versions) < 3:
-        await asyncio.sleep(0.5)
-        listing = await api.get(f"/items/{item_id}/analyses", headers=user.headers)
-        versions = listing.json()["analyses"]
-    latest = versions[0]
+    latest = await _reanalyzed(api, user, item_id, version=3)
     assert (3, "anthropic") == (latest["version"], latest["provider"])
     assert "Quokka selfie on Rottnest" == latest["analysis"]["headline"]
     assert ["Rottnest Island"] == latest["analysis"]["places"]
     assert SAMPLE_ANALYSIS["summary"] == latest["analysis"]["summary"]
     assert ["headline", "places"] == latest["user_fields"]
+
+    replaced = await _reanalyzed(api, user, item_id, version=4, replace_user_fields="true")
+    assert SAMPLE_ANALYSIS["headline"] == replaced["analysis"]["headline"]
+    assert ([], []) == (replaced["analysis"]["places"], replaced["user_fields"])
+
+
+async def _reanalyzed(
+    api: httpx.AsyncClient, user: ApiUser, item_id: str, version: int, **params: str
+) -> dict[str, Any]:
+    """Ask for a re-analysis and return the version it made."""
+    response = await api.post(f"/items/{item_id}/analyze", params=params, headers=user.headers)
+    assert 202 == response.status_code, response.text
+    deadline = time.monotonic() + 60
+    versions: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and len(versions) < version:
+        await asyncio.sleep(0.5)
+        listing = await api.get(f"/items/{item_id}/analyses", headers=user.headers)
+        versions = listing.json()["analyses"]
+    assert version == versions[0]["version"], versions[0]
+    return versions[0]
 
 
 async def test_a_rejected_voyage_key_fails_items_with_the_reason_and_degrades(
