@@ -7,6 +7,7 @@ questions in the page. Screenshots go to ``.local/test-artifacts/web-ui/`` (prin
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -340,4 +341,51 @@ async def test_the_library_is_usable_by_keyboard_at_phone_width(
         async with page.expect_file_chooser() as chooser:
             await page.keyboard.press("Enter")
         assert (await chooser.value).is_multiple()
+    browser.assert_clean()
+
+
+async def test_the_owner_corrects_an_analysis_and_restores_the_first_version(
+    browse: Callable[..., Any], api: httpx.AsyncClient
+) -> None:
+    """The panel's correction form saves only what changed (a new ``user`` version), the
+    versions list says what each version changed, and a restore brings the first one back."""
+    from playwright.async_api import expect
+
+    user = await api_user(api)
+    item_id = (await upload(api, user, jpeg(200, 150, seed=31), "photo-31.jpg")).json()["id"]
+    deadline = time.monotonic() + PROCESSING / 1000
+    while time.monotonic() < deadline:
+        item = (await api.get(f"/items/{item_id}", headers=user.headers)).json()
+        if item["status"] == "searchable":
+            break
+        await asyncio.sleep(0.5)
+    async with browse() as browser:
+        page = browser.page
+        await log_in(page, user.email)
+        await page.locator(".tile").first.click()
+        panel = page.locator("#detail")
+        await panel.get_by_text("Correct the analysis").click()
+        await panel.get_by_label("Headline").fill("Blue test card")
+        await panel.get_by_label("Places").fill("Lisbon, Portugal")
+        await panel.get_by_role("button", name="Save corrections").click()
+        await expect(page.locator("#notices")).to_contain_text("Saved as version 2")
+        await expect(panel.locator("dd", has_text="Lisbon, Portugal")).to_be_visible()
+        await expect(panel).to_contain_text("Corrected by you: headline, places")
+
+        await panel.get_by_text("Versions").click()
+        newest = panel.locator(".versions li").first
+        await expect(newest).to_contain_text("v2 · user")
+        await expect(newest).to_contain_text("changed headline, places")
+        await browser.shot("versions")
+        await (
+            panel.locator(".versions li", has_text="v1")
+            .get_by_role("button", name="restore")
+            .click()
+        )
+        await expect(page.locator("#notices")).to_contain_text("Version 1 is current again")
+    versions = (await api.get(f"/items/{item_id}/analyses", headers=user.headers)).json()
+    assert [(3, 1), (2, None)] == [
+        (v["version"], v["restored_from"]) for v in versions["analyses"][:2]
+    ]
+    assert "Blue test card" != versions["analyses"][0]["analysis"]["headline"]
     browser.assert_clean()

@@ -1,5 +1,6 @@
 // The Collections web UI: wires the modules together (see README.md for the module map).
 // Modules depend downwards only (api, state, dom at the bottom); they meet through state.js.
+import { setupAnalysis } from "./analysis.js";
 import { setupAuth } from "./auth.js";
 import { closeChat, resetChat, setupChat } from "./chat.js";
 import { closeDetail, setupDetail } from "./detail.js";
@@ -43,6 +44,7 @@ window.addEventListener("unhandledrejection", (event) => reportError(event.reaso
 
 setupGrid();
 setupDetail();
+setupAnalysis();
 setupUploads();
 setupSearch();
 setupChat();
