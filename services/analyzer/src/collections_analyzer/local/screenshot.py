@@ -2,9 +2,10 @@
 
 Screenshot cues: a phone's aspect ratio, a status bar (a clock at the very top), large flat
 areas of one colour (an app's background), dense text, handles or hashtags, an app's interface
-words, and no camera in the EXIF. From the text: ``@handles`` (the first near the top is the
-poster), ``#hashtags``, prices with their currency as written, the most prominent line as the
-headline, and the app named by its chrome ("Liked by", "For You", "Repost", ...).
+words, and no camera in the EXIF. From the text: ``@handles`` (the first near the top, or one
+on a line of its own, is the poster), ``#hashtags``, prices with their currency as written, the
+most prominent line as the headline, and the app named by its chrome ("Liked by", "For You",
+"Repost", ...).
 """
 
 from __future__ import annotations
@@ -127,10 +128,13 @@ def screenshot_cues(image: Image.Image, lines: list[TextLine], *, camera: str) -
 def text_facts(lines: list[TextLine]) -> TextFacts:
     """Handles, hashtags, prices and the headline in ``lines`` (in reading order)."""
     handles = list(dict.fromkeys(h.lower() for line in lines for h in HANDLE.findall(line.text)))
+    # The poster's handle heads the post (Instagram, X) or stands on a line of its own above the
+    # caption (TikTok); a handle inside a sentence is a mention.
     top_handles = [
         handle for line in lines if line.top < 0.3 for handle in HANDLE.findall(line.text.lower())
     ]
-    poster = top_handles[0] if top_handles else ""
+    alone = [line.text.strip().lower() for line in lines if HANDLE.fullmatch(line.text.strip())]
+    poster = next(iter(top_handles or alone), "")
     hashtags = list(
         dict.fromkeys(tag.lower() for line in lines for tag in HASHTAG.findall(line.text))
     )
