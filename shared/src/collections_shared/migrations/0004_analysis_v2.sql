@@ -24,7 +24,7 @@ ALTER TABLE analyses
     -- Providers that failed before the one that answered: [{provider, code, message}, ...].
     ADD COLUMN fallback         jsonb  NOT NULL DEFAULT '[]';
 
--- The keyword index reads the v2 fields too. Weights (measured on synthetic social-post
+-- The keyword index reads the v2 fields too. Weights (compared on synthetic social-post
 -- screenshots, docs/understanding.md): A for what names the item (headline, summary, category,
 -- tags, objects, places, subcategories), B for what describes it (description, setting, the
 -- visible text unstemmed, poster, accounts, hashtags, key interest), C for colours, themes,
