@@ -75,7 +75,7 @@ def test_ocr_reads_big_printed_text(engine: TesseractEngine | RapidOcrEngine) ->
 
     assert "SUMMER SALE\nFresh Bread Daily" == joined(lines)
     assert lines[0].top < lines[1].top
-    assert all(0.2 < line.height < 0.5 for line in lines)
+    assert all(0.1 < line.height < 0.5 for line in lines)
 
 
 @pytest.mark.parametrize(
