@@ -9,6 +9,10 @@ Every request is recorded, so tests can assert what was sent.
         fake.script(rate_limited(retry_after="1"), tool_use_reply({...}))
         client = anthropic.AsyncAnthropic(api_key="test", base_url=fake.url)
 
+A scripted entry may also be a function of the request (a :data:`Responder`), for replies that
+depend on what the client sent, such as a tool loop answering from its last tool result; one
+given as ``FakeAnthropic(default=...)`` answers every request once the script runs out.
+
 Routes: ``POST /v1/messages`` (Anthropic API) and ``POST /model/{model}/invoke`` (Bedrock, where the
 model is in the path and the body carries ``anthropic_version``). It runs in a thread, so it works
 from sync and async tests alike.
@@ -20,6 +24,7 @@ import itertools
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -70,6 +75,20 @@ class RecordedRequest:
         return str(self.body.get("model", "")) if isinstance(self.body, dict) else ""
 
 
+Responder = Callable[[RecordedRequest], Reply]
+"""A reply computed from the request it answers."""
+
+
+def tool_use_block(name: str, tool_input: Any) -> dict[str, Any]:
+    """A ``tool_use`` content block, for :func:`message_reply` with several blocks."""
+    return {
+        "type": "tool_use",
+        "id": f"toolu_fake{next(_ids):06d}",
+        "name": name,
+        "input": tool_input,
+    }
+
+
 def message_reply(
     content: list[dict[str, Any]],
     *,
@@ -94,8 +113,7 @@ def message_reply(
 
 def tool_use_reply(tool_input: Any, *, name: str = "record_analysis", **kwargs: Any) -> Reply:
     """The model calling tool ``name`` with ``tool_input`` (any JSON, valid or not)."""
-    block = {"type": "tool_use", "id": f"toolu_fake{next(_ids):06d}", "name": name}
-    return message_reply([{**block, "input": tool_input}], **kwargs)
+    return message_reply([tool_use_block(name, tool_input)], **kwargs)
 
 
 def text_reply(text: str, *, stop_reason: str = "end_turn") -> Reply:
@@ -139,9 +157,10 @@ def slow(reply: Reply, seconds: float) -> Reply:
 class FakeAnthropic:
     """The fake server; use it as a context manager, or call :meth:`start` and :meth:`close`."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: Responder | None = None) -> None:
         self.requests: list[RecordedRequest] = []
-        self._replies: deque[Reply] = deque()
+        self._replies: deque[Reply | Responder] = deque()
+        self._default = default
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -156,15 +175,23 @@ class FakeAnthropic:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def script(self, *replies: Reply) -> None:
+    def script(self, *replies: Reply | Responder) -> None:
         """Queue replies, answered in order before falling back to the default success."""
         with self._lock:
             self._replies.extend(replies)
 
-    def next_reply(self) -> Reply:
-        """The next scripted reply, or a valid analysis once the script is exhausted."""
+    def next_reply(self) -> Reply | Responder:
+        """The next scripted reply; once the script is exhausted, the default responder or a
+        valid analysis."""
         with self._lock:
-            return self._replies.popleft() if self._replies else tool_use_reply(SAMPLE_ANALYSIS)
+            if self._replies:
+                return self._replies.popleft()
+        return self._default or tool_use_reply(SAMPLE_ANALYSIS)
+
+    def reply_for(self, request: RecordedRequest) -> Reply:
+        """The reply to send to ``request``."""
+        reply = self.next_reply()
+        return reply if isinstance(reply, Reply) else reply(request)
 
     def record(self, request: RecordedRequest) -> None:
         """Keep a request for the test's assertions."""
@@ -211,13 +238,14 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = None
             headers = {name.lower(): value for name, value in self.headers.items()}
-            fake.record(RecordedRequest("POST", self.path, headers, body))
+            request = RecordedRequest("POST", self.path, headers, body)
+            fake.record(request)
             if self.path.split("?")[0] != "/v1/messages" and not (
                 self.path.startswith("/model/") and self.path.endswith("/invoke")
             ):
                 self._send(error_reply(404, "not_found_error", f"no route {self.path}"))
                 return
-            self._send(fake.next_reply())
+            self._send(fake.reply_for(request))
 
         def _send(self, reply: Reply) -> None:
             if reply.delay:
