@@ -50,6 +50,8 @@ Retrieve = Callable[[str, Filters, int], Awaitable[list[SearchResult]]]
 Clock = Callable[[tzinfo], datetime]
 
 MAX_SEARCHES_PER_STEP = 3
+PLAN_MAX_TOKENS = 4096
+"""Room for the largest finish call: 100 ids (a UUID is about 25 tokens) and a sentence."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 SYSTEM_PROMPT = """\
@@ -186,7 +188,7 @@ class _ToolLoop:
         self.calls += 1
         return await self.claude.client.messages.create(
             model=self.claude.model,
-            max_tokens=1024,
+            max_tokens=PLAN_MAX_TOKENS,
             system=SYSTEM_PROMPT,
             tools=cast("list[ToolParam]", TOOLS),
             tool_choice=cast("ToolChoiceParam", choice),
