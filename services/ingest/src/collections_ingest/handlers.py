@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collections_ingest import repository
-from collections_ingest.imaging import ImageRejected, ProcessedImage, process_image
+from collections_ingest.imaging import ProcessedImage, process_image
 from collections_ingest.messages import IngestWork, ObjectCreated
 from collections_ingest.settings import Settings
 from collections_shared.aws import read_object
@@ -106,17 +106,16 @@ class IngestHandler:
         )
 
     async def _process(self, data: bytes) -> ProcessedImage:
-        try:
-            return await asyncio.to_thread(
-                process_image,
-                data,
-                max_pixels=self._settings.max_pixels,
-                max_bytes=self._settings.max_bytes,
-                # Read always; whether it is stored is the owner's preference at commit time.
-                keep_gps=True,
-            )
-        except ImageRejected as rejected:
-            raise PermanentError(rejected.code, str(rejected)) from rejected
+        """The image's facts and derivatives; a bad file raises `ImageRejected`, which is the
+        `PermanentError` the worker fails the item with (its code and message as they are)."""
+        return await asyncio.to_thread(
+            process_image,
+            data,
+            max_pixels=self._settings.max_pixels,
+            max_bytes=self._settings.max_bytes,
+            # Read always; whether it is stored is the owner's preference at commit time.
+            keep_gps=True,
+        )
 
     async def _store_derivatives(
         self, item: ItemRecord, processed: ProcessedImage
