@@ -168,33 +168,15 @@ class IngestHandler:
             analysis=analysis,
             provenance=Provenance(provider="import", model="import", prompt_version="import"),
         )
-        await connection.execute(
-            "UPDATE items SET status = 'analyzed', status_changed_at = now() WHERE id = $1", item.id
-        )
+        await repository.mark_analyzed(connection, item.id)
 
     async def _announce(self, item: ItemRecord) -> None:
         if item.status == "analyzed" and item.latest_analysis_id is not None:
-            version = await self._version(item)
-            await self._publisher.publish(
-                AnalysisComplete(
-                    event_id=derived_event_id(item.latest_analysis_id, "AnalysisComplete"),
-                    occurred_at=utc_now(),
-                    user_id=item.user_id,
-                    item_id=item.id,
-                    correlation_id=item.correlation_id,
-                    analysis_id=item.latest_analysis_id,
-                    version=version,
-                )
-            )
+            async with tenant_transaction(self._pool, item.user_id) as connection:
+                version = await repository.analysis_version(connection, item.latest_analysis_id)
+            await self._publisher.publish(analysis_complete(item, version or 1))
             return
         await self._publisher.publish(image_processed(item, self._settings.bucket))
-
-    async def _version(self, item: ItemRecord) -> int:
-        async with tenant_transaction(self._pool, item.user_id) as connection:
-            version: int = await connection.fetchval(
-                "SELECT version FROM analyses WHERE id = $1", item.latest_analysis_id
-            )
-        return version
 
 
 def _waiting_for_ingest(item: ItemRecord) -> bool:
@@ -225,4 +207,19 @@ def image_processed(item: ItemRecord, bucket: str) -> ImageProcessed:
     )
 
 
-__all__ = ["IngestHandler", "derivative_prefix", "image_processed"]
+def analysis_complete(item: ItemRecord, version: int) -> AnalysisComplete:
+    """The event for an item whose latest analysis is stored (an imported one, or a re-drive)."""
+    if item.latest_analysis_id is None:
+        raise ValueError("the item has no analysis")
+    return AnalysisComplete(
+        event_id=derived_event_id(item.latest_analysis_id, "AnalysisComplete"),
+        occurred_at=utc_now(),
+        user_id=item.user_id,
+        item_id=item.id,
+        correlation_id=item.correlation_id,
+        analysis_id=item.latest_analysis_id,
+        version=version,
+    )
+
+
+__all__ = ["IngestHandler", "analysis_complete", "derivative_prefix", "image_processed"]
