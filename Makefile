@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv)
 RUN := $(UV) run --locked
 
-.PHONY: help install install-dev up test lint fmt typecheck packages pytest bench chaos clean synth redrive
+.PHONY: help install install-dev up test test-fast lint fmt typecheck packages pytest bench chaos clean synth redrive
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,9 +22,16 @@ up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six servi
 
 test: install-dev lint typecheck packages pytest ## Lint, type-check, check each service installs alone, run every test
 
-lint: ## Ruff lint and format check
+# Tests marked integration (set at collection: PostgreSQL, the emulator, a stack, a child process,
+# anything under tests/) are left out; the fuzzing plugins only tests/ uses are not loaded.
+test-fast: ## Only the unit tests that need nothing outside the test process (about a minute)
+	@$(RUN) pytest -m "not integration" -p no:schemathesis -p no:faker \
+	 shared/tests embeddings/tests services $(PYTEST_ARGS)
+
+lint: ## Ruff lint and format check, and vulture for dead code (allowlist: scripts/vulture_allowlist.py)
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+	@$(RUN) vulture
 
 fmt: ## Format and auto-fix
 	@$(RUN) ruff format .

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from structlog.testing import capture_logs
 
 from collections_devtools.fakes.voyage import FakeVoyage, Reply
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
@@ -130,7 +131,9 @@ async def test_an_analysis_that_is_no_longer_the_latest_is_skipped(embedder: Emb
     item_id = await embedder.item()
     older = await embedder.analyze(item_id, BEACH)
     await embedder.analyze(item_id, SNOW)
-    await embedder.handler.dispatch(older)
+    with capture_logs() as logs:
+        await embedder.handler.dispatch(older)
+    assert [("embedding_skipped", "superseded")] == [(e["event"], e["reason"]) for e in logs]
     assert [] == embedder.voyage.requests
     assert [] == await embedder.embeddings(item_id)
     assert "analyzed" == await embedder.status(item_id)

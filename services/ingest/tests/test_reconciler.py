@@ -11,6 +11,8 @@ from typing import Any
 
 import asyncpg
 import pytest
+from structlog.contextvars import merge_contextvars
+from structlog.testing import capture_logs
 
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 from collections_ingest.reconciler import Reconciler, plan, plan_pending
@@ -182,7 +184,12 @@ async def test_a_pass_redrives_each_stage_with_the_event_it_waits_for(one_pass: 
 async def test_an_item_redriven_too_often_fails_as_stuck(one_pass: Pass) -> None:
     """After max_redrives re-drives without progress the item is failed with code stuck."""
     item_id = await one_pass.item("processed", idle=300 * 2**3, redrives=3)
-    assert 1 == await one_pass.reconciler.reconcile_once()
+    with capture_logs(processors=[merge_contextvars]) as logs:
+        assert 1 == await one_pass.reconciler.reconcile_once()
+    failed = [entry for entry in logs if entry["event"] == "item_failed_by_reconciler"]
+    assert [("stuck", str(item_id), one_pass.user_id)] == [
+        (entry["code"], entry["item_id"], entry["user_id"]) for entry in failed
+    ]
     row = await one_pass.row(item_id)
     assert ("failed", "reconcile", "stuck") == (
         row["status"],

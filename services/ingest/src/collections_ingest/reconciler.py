@@ -103,7 +103,6 @@ class Reconciler:
         self._publisher = publisher
         self._settings = settings
         self._clock = clock
-        self.redriven = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -161,7 +160,6 @@ class Reconciler:
         event = await self._next_event(item)
         if event is not None:
             log.info("item_redriven", status=item.status, redrive=item.redrive_count)
-            self.redriven += 1
             await self._publisher.publish(event)
 
     async def _next_event(self, item: ItemRecord) -> Event | None:
