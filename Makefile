@@ -16,6 +16,7 @@ install: ## Install what the services need (one lock file) and the system tools
 
 install-dev: install ## Also install the test, lint and deploy tooling
 	@$(UV) sync --locked --all-packages --quiet
+	@./scripts/install-js-tools
 
 up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six services, UI on :8000)
 	@$(UV) run --no-sync python -m collections_devtools.local up
@@ -26,19 +27,21 @@ test: install-dev lint typecheck packages pytest ## Lint, type-check, check each
 # anything under tests/) are left out; the fuzzing plugins only tests/ uses are not loaded.
 test-fast: ## Only the unit tests that need nothing outside the test process (about a minute)
 	@$(RUN) pytest -m "not integration" -p no:schemathesis -p no:faker \
-	 shared/tests embeddings/tests services $(PYTEST_ARGS)
+	 shared/tests embeddings/tests cli/tests services $(PYTEST_ARGS)
 
-lint: ## Ruff lint and format check, and vulture for dead code (allowlist: scripts/vulture_allowlist.py)
+lint: ## Ruff lint and format check, ESLint over the JavaScript, vulture for dead code
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+	@./scripts/lint-js
 	@$(RUN) vulture
 
 fmt: ## Format and auto-fix
 	@$(RUN) ruff format .
 	@$(RUN) ruff check --fix .
+	@./scripts/lint-js --fix
 
 typecheck: ## mypy --strict over the shared library, every service and the CDK app
-	@$(RUN) mypy shared/src embeddings/src devtools/src services/*/src deploy bench
+	@$(RUN) mypy shared/src embeddings/src devtools/src cli/src services/*/src deploy bench
 
 packages: ## Each service installed alone from the lock imports on its own dependencies
 	@./scripts/check-service-installs

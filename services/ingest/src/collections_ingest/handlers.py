@@ -28,7 +28,6 @@ from collections_shared.events import (
     ImageProcessed,
     ReprocessRequested,
     derived_event_id,
-    utc_now,
 )
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
@@ -174,9 +173,17 @@ class IngestHandler:
         if item.status == "analyzed" and item.latest_analysis_id is not None:
             async with tenant_transaction(self._pool, item.user_id) as connection:
                 version = await repository.analysis_version(connection, item.latest_analysis_id)
-            await self._publisher.publish(analysis_complete(item, version or 1))
+            await self._publisher.publish(
+                AnalysisComplete.build(
+                    user_id=item.user_id,
+                    item_id=item.id,
+                    correlation_id=item.correlation_id,
+                    analysis_id=item.latest_analysis_id,
+                    version=version or 1,
+                )
+            )
             return
-        await self._publisher.publish(image_processed(item, self._settings.bucket))
+        await self._publisher.publish(ImageProcessed.build(item, bucket=self._settings.bucket))
 
 
 def _waiting_for_ingest(item: ItemRecord) -> bool:
@@ -189,37 +196,4 @@ def _waiting_for_ingest(item: ItemRecord) -> bool:
     )
 
 
-def image_processed(item: ItemRecord, bucket: str) -> ImageProcessed:
-    """The event for a processed item; the same id every time for the same generation."""
-    return ImageProcessed(
-        event_id=derived_event_id(item.id, "ImageProcessed", item.generation),
-        occurred_at=utc_now(),
-        user_id=item.user_id,
-        item_id=item.id,
-        correlation_id=item.correlation_id,
-        bucket=bucket,
-        original_key=item.original_key,
-        derivative_keys=item.derivative_keys,
-        width=item.width or 1,
-        height=item.height or 1,
-        mime_type=item.mime_type or "application/octet-stream",
-        sha256=item.sha256 or "0" * 64,
-    )
-
-
-def analysis_complete(item: ItemRecord, version: int) -> AnalysisComplete:
-    """The event for an item whose latest analysis is stored (an imported one, or a re-drive)."""
-    if item.latest_analysis_id is None:
-        raise ValueError("the item has no analysis")
-    return AnalysisComplete(
-        event_id=derived_event_id(item.latest_analysis_id, "AnalysisComplete"),
-        occurred_at=utc_now(),
-        user_id=item.user_id,
-        item_id=item.id,
-        correlation_id=item.correlation_id,
-        analysis_id=item.latest_analysis_id,
-        version=version,
-    )
-
-
-__all__ = ["IngestHandler", "analysis_complete", "derivative_prefix", "image_processed"]
+__all__ = ["IngestHandler", "derivative_prefix"]

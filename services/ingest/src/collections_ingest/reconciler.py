@@ -26,13 +26,18 @@ import asyncpg
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collections_ingest import repository
-from collections_ingest.handlers import analysis_complete, image_processed
 from collections_ingest.repository import UnfinishedItem
 from collections_ingest.settings import Settings
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.item import ItemRecord
 from collections_shared.errors import PermanentError, TransientError
-from collections_shared.events import Event, ReprocessRequested, derived_event_id, utc_now
+from collections_shared.events import (
+    AnalysisComplete,
+    Event,
+    ImageProcessed,
+    ReprocessRequested,
+    utc_now,
+)
 from collections_shared.logging import bind_unit_of_work, get_logger
 from collections_shared.publisher import EventPublisher
 from collections_shared.worker import fail_item
@@ -74,18 +79,17 @@ def plan_pending(
 def next_event(item: ItemRecord, bucket: str, analysis_version: int | None) -> Event | None:
     """The event the item's next stage waits for (None once nothing waits on the pipeline)."""
     if item.status == "uploaded":
-        return ReprocessRequested(
-            event_id=derived_event_id(item.id, "Redrive", item.generation, item.redrive_count),
-            occurred_at=utc_now(),
+        return ReprocessRequested.build(item)
+    if item.status == "processed":
+        return ImageProcessed.build(item, bucket=bucket)
+    if item.status == "analyzed" and item.latest_analysis_id is not None:
+        return AnalysisComplete.build(
             user_id=item.user_id,
             item_id=item.id,
             correlation_id=item.correlation_id,
-            original_key=item.original_key,
+            analysis_id=item.latest_analysis_id,
+            version=analysis_version or 1,
         )
-    if item.status == "processed":
-        return image_processed(item, bucket)
-    if item.status == "analyzed" and item.latest_analysis_id is not None:
-        return analysis_complete(item, analysis_version or 1)
     return None
 
 
