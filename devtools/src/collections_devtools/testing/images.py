@@ -17,3 +17,9 @@ def jpeg(
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
+
+
+def png(width: int = 32, height: int = 32) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (width, height), (0, 128, 255, 128)).save(buffer, format="PNG")
+    return buffer.getvalue()
