@@ -25,7 +25,7 @@ test: install-dev lint typecheck packages pytest ## Lint, type-check, check each
 
 # Tests marked integration (set at collection: PostgreSQL, the emulator, a stack, a child process,
 # anything under tests/) are left out; the fuzzing plugins only tests/ uses are not loaded.
-test-fast: ## Only the unit tests that need nothing outside the test process (about a minute)
+test-fast: ## Only the unit tests: nothing outside the test process (no database, emulator, stack)
 	@$(RUN) pytest -m "not integration" -p no:schemathesis -p no:faker \
 	 shared/tests embeddings/tests cli/tests services $(PYTEST_ARGS)
 
