@@ -21,6 +21,9 @@ from collections_analyzer.providers.local import LocalProvider
 from collections_devtools.testing.golden import GOLDEN
 from collections_shared.domain.analysis import normalize_analysis
 
+# The tagger is a Node process (or a stand-in process for the failure cases).
+pytestmark = pytest.mark.integration
+
 KITE_PHOTO = GOLDEN / "images" / "coco_000000024027.jpg"
 NODE = shutil.which("node")
 TAGGER_INSTALLED = NODE is not None and (DEFAULT_TAGGER_DIR / "node_modules").is_dir()
