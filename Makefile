@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv)
 RUN := $(UV) run --locked
 
-.PHONY: help install install-dev up test lint fmt typecheck packages pytest bench chaos clean synth redrive
+.PHONY: help install install-dev up test test-fast lint fmt typecheck packages pytest bench chaos clean synth redrive
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,10 +24,17 @@ up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six servi
 
 test: install-dev lint typecheck packages pytest ## Lint, type-check, check each service installs alone, run every test
 
-lint: ## Ruff lint and format check, ESLint over the JavaScript
+# Tests marked integration (set at collection: PostgreSQL, the emulator, a stack, a child process,
+# anything under tests/) are left out; the fuzzing plugins only tests/ uses are not loaded.
+test-fast: ## Only the unit tests: nothing outside the test process (no database, emulator, stack)
+	@$(RUN) pytest -m "not integration" -p no:schemathesis -p no:faker \
+	 shared/tests embeddings/tests cli/tests services $(PYTEST_ARGS)
+
+lint: ## Ruff lint and format check, ESLint over the JavaScript, vulture for dead code
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@./scripts/lint-js
+	@$(RUN) vulture
 
 fmt: ## Format and auto-fix
 	@$(RUN) ruff format .

@@ -25,6 +25,8 @@ from collections_devtools.testing.fixtures import free_port
 from collections_shared.server import SERVER_ENV, STARTUP_FAILED_EXIT_CODE, server_from_env
 from collections_shared.settings import CONFIG_ERROR_EXIT_CODE
 
+pytestmark = pytest.mark.integration  # servers in child processes, over TCP
+
 SERVERS = ["granian", "uvicorn"]
 GRACE_SECONDS = 2
 

@@ -53,7 +53,7 @@ class ApiClient:
     async def __aenter__(self) -> ApiClient:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, *_: object) -> None:
         await self._http.aclose()
 
     def require_session(self) -> Session:

@@ -20,9 +20,6 @@ from collections_analyzer.providers.local import LocalProvider
 from collections_devtools.testing.golden import GOLDEN as GOLDEN_SET
 
 GOLDEN = GOLDEN_SET / "images"
-needs_tesseract = pytest.mark.skipif(
-    shutil.which("tesseract") is None, reason="the tesseract binary is not installed"
-)
 
 
 def jpeg(image: Image.Image) -> bytes:

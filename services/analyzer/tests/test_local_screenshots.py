@@ -26,7 +26,7 @@ needs_model = pytest.mark.skipif(
 
 
 def line(text: str, top: float = 0.5, height: float = 0.02) -> TextLine:
-    return TextLine(text=text, confidence=0.9, left=0.05, top=top, height=height)
+    return TextLine(text=text, left=0.05, top=top, height=height)
 
 
 @pytest.fixture(name="offline")

@@ -20,6 +20,9 @@ from collections_analyzer.providers.local import LocalProvider
 from collections_devtools.testing.golden import GOLDEN, hit_rate
 from collections_shared.domain.analysis_input import normalize_analysis
 
+# The tagger is a Node process (or a stand-in process for the failure cases).
+pytestmark = pytest.mark.integration
+
 KITE_PHOTO = GOLDEN / "images" / "coco_000000024027.jpg"
 NODE = shutil.which("node")
 TAGGER_INSTALLED = NODE is not None and (DEFAULT_TAGGER_DIR / "node_modules").is_dir()

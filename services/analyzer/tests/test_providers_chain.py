@@ -76,6 +76,7 @@ async def test_transient_failures_are_retried(chain: ProviderChain, fake: FakeAn
     assert 3 == len(fake.requests)
 
 
+@pytest.mark.real_backoff
 async def test_retry_after_is_waited_for(chain: ProviderChain, fake: FakeAnthropic) -> None:
     """The retry waits as long as the 429's Retry-After says, not the (tiny) backoff."""
     fake.script(rate_limited(retry_after="1"))

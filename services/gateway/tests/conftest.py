@@ -1,4 +1,8 @@
-"""An in-process gateway on a real database and the AWS emulator, with two signed-up users."""
+"""An in-process gateway on a real database and the AWS emulator, with two signed-up users.
+
+Its search and chat upstreams are a port the test holds closed (refused at once), never the
+default ports, where a running ``make up`` would answer.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,12 @@ from collections_gateway.app import create_app
 from collections_gateway.settings import Settings
 
 
-def gateway_settings(database: DatabaseUnderTest, aws: AwsStack, **overrides: object) -> Settings:
+def gateway_settings(
+    database: DatabaseUnderTest, aws: AwsStack, closed_port: int, **overrides: object
+) -> Settings:
     values: dict[str, object] = {
+        "search_url": f"http://127.0.0.1:{closed_port}",
+        "chat_url": f"http://127.0.0.1:{closed_port}",
         "database_url": database.app_dsn,
         "aws_endpoint_url": aws.endpoint,
         "cognito_user_pool_id": aws.outputs.user_pool_id,
@@ -30,19 +38,21 @@ def gateway_settings(database: DatabaseUnderTest, aws: AwsStack, **overrides: ob
 
 
 @pytest.fixture(name="client")
-async def fx_client(database: DatabaseUnderTest, aws: AwsStack) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    app = create_app(gateway_settings(database, aws))
+async def fx_client(
+    database: DatabaseUnderTest, aws: AwsStack, closed_port: int
+) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    app = create_app(gateway_settings(database, aws, closed_port))
     async with AsyncTestClient(app=app) as client:
         yield client
 
 
 @pytest.fixture(name="gateway")
-def fx_gateway(database: DatabaseUnderTest, aws: AwsStack) -> Callable[..., Any]:
+def fx_gateway(database: DatabaseUnderTest, aws: AwsStack, closed_port: int) -> Callable[..., Any]:
     """Start an in-process gateway with some settings changed: ``async with gateway(x=1)``."""
 
     @asynccontextmanager
     async def start(**overrides: object) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-        app = create_app(gateway_settings(database, aws, **overrides))
+        app = create_app(gateway_settings(database, aws, closed_port, **overrides))
         async with AsyncTestClient(app=app) as client:
             yield client
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -252,9 +252,6 @@ _UNSTORABLE_TEXT_HANDLERS: Mapping[Any, Any] = {
     asyncpg.CharacterNotInRepertoireError: _unstorable_text_handler,
     asyncpg.UntranslatableCharacterError: _unstorable_text_handler,
 }
-
-
-HealthChecksFactory = Callable[[State], Mapping[str, HealthCheck]]
 
 
 def health_route(service: str) -> Any:

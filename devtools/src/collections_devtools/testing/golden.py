@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,13 +17,6 @@ def golden_dir() -> Path:
     if not (GOLDEN / "captions.jsonl").exists():
         pytest.skip(f"golden set not found at {GOLDEN} (set COLLECTIONS_GOLDEN_DIR)")
     return GOLDEN
-
-
-def golden_rows() -> list[dict[str, Any]]:
-    """Each photo's ``id``, ``file`` (relative to the folder) and five ``captions``."""
-    folder = golden_dir()
-    lines = (folder / "captions.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 # Words a caption uses for what the detector calls a class (lenient matching, as in the study).

@@ -66,13 +66,6 @@ class ItemsService:
 
     # --- reading -------------------------------------------------------------------------------
 
-    async def _require(self, user_id: str, item_id: uuid.UUID) -> ItemRecord:
-        async with tenant_transaction(self.pool, user_id) as connection:
-            item = await get_item(connection, item_id)
-        if item is None:
-            raise NotFoundError("no such item")
-        return item
-
     async def summary(self, item: repository.ItemListRow) -> ItemSummary:
         thumbnail = item.derivative_keys.get("thumbnail")
         return ItemSummary(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -195,6 +195,3 @@ class DeletedAccount(msgspec.Struct, frozen=True):
     items: int
     objects: int
     chat_sessions: int
-
-
-JsonObject = dict[str, Any]

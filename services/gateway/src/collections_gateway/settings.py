@@ -37,7 +37,6 @@ class Settings(CommonSettings, frozen=True, kw_only=True):
     daily_upload_quota: PositiveInt = 5000
     daily_llm_quota: PositiveInt = 2000
     """Searches with ``answer``/``agentic`` mode and chat messages count against this."""
-    max_page_size: PositiveInt = 100
     upstream_timeout_seconds: float = 60.0
 
     def cors_origin_list(self) -> list[str]:

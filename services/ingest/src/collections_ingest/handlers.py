@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collections_ingest import repository
-from collections_ingest.imaging import ImageRejected, ProcessedImage, process_image
+from collections_ingest.imaging import ProcessedImage, process_image
 from collections_ingest.messages import IngestWork, ObjectCreated
 from collections_ingest.settings import Settings
 from collections_shared.aws import read_object
@@ -106,17 +106,16 @@ class IngestHandler:
         )
 
     async def _process(self, data: bytes) -> ProcessedImage:
-        try:
-            return await asyncio.to_thread(
-                process_image,
-                data,
-                max_pixels=self._settings.max_pixels,
-                max_bytes=self._settings.max_bytes,
-                # Read always; whether it is stored is the owner's preference at commit time.
-                keep_gps=True,
-            )
-        except ImageRejected as rejected:
-            raise PermanentError(rejected.code, str(rejected)) from rejected
+        """The image's facts and derivatives; a bad file raises `ImageRejected`, which is the
+        `PermanentError` the worker fails the item with (its code and message as they are)."""
+        return await asyncio.to_thread(
+            process_image,
+            data,
+            max_pixels=self._settings.max_pixels,
+            max_bytes=self._settings.max_bytes,
+            # Read always; whether it is stored is the owner's preference at commit time.
+            keep_gps=True,
+        )
 
     async def _store_derivatives(
         self, item: ItemRecord, processed: ProcessedImage
@@ -169,31 +168,23 @@ class IngestHandler:
             analysis=analysis,
             provenance=Provenance(provider="import", model="import", prompt_version="import"),
         )
-        await connection.execute(
-            "UPDATE items SET status = 'analyzed', status_changed_at = now() WHERE id = $1", item.id
-        )
+        await repository.mark_analyzed(connection, item.id)
 
     async def _announce(self, item: ItemRecord) -> None:
         if item.status == "analyzed" and item.latest_analysis_id is not None:
-            version = await self._version(item)
+            async with tenant_transaction(self._pool, item.user_id) as connection:
+                version = await repository.analysis_version(connection, item.latest_analysis_id)
             await self._publisher.publish(
                 AnalysisComplete.build(
                     user_id=item.user_id,
                     item_id=item.id,
                     correlation_id=item.correlation_id,
                     analysis_id=item.latest_analysis_id,
-                    version=version,
+                    version=version or 1,
                 )
             )
             return
         await self._publisher.publish(ImageProcessed.build(item, bucket=self._settings.bucket))
-
-    async def _version(self, item: ItemRecord) -> int:
-        async with tenant_transaction(self._pool, item.user_id) as connection:
-            version: int = await connection.fetchval(
-                "SELECT version FROM analyses WHERE id = $1", item.latest_analysis_id
-            )
-        return version
 
 
 def _waiting_for_ingest(item: ItemRecord) -> bool:

@@ -13,7 +13,6 @@ from typing import Any
 import msgspec
 
 TERMINAL = ("searchable", "failed")
-UNFINISHED = ("pending", "uploaded", "processed", "analyzed")
 
 
 class ItemRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -46,8 +46,6 @@ class TextLine(msgspec.Struct, frozen=True):
     """One line of text found in the image; positions and height are fractions of the image."""
 
     text: str
-    confidence: float
-    """0-1."""
     left: float = 0.0
     top: float = 0.0
     height: float = 0.0
@@ -136,7 +134,6 @@ def _tesseract_lines(data: dict[str, list[object]], width: int, height: int) -> 
         lines.append(
             TextLine(
                 text=" ".join(str(data["text"][i]).strip() for i in indexes),
-                confidence=float(np.mean([float(str(data["conf"][i])) for i in indexes])) / 100,
                 left=min(int(str(data["left"][i])) for i in indexes) / width,
                 top=top / height,
                 height=(bottom - top) / height,
@@ -197,19 +194,18 @@ class RapidOcrEngine:
         if boxes is None or texts is None or scores is None:
             return []
         lines = [
-            _rapid_line(box, text, score, image.width, image.height)
+            _rapid_line(box, text, image.width, image.height)
             for box, text, score in zip(boxes, texts, scores, strict=True)
             if score >= RAPID_MIN_SCORE and str(text).strip()
         ]
         return _keep(sorted(lines, key=lambda line: (round(line.top, 2), line.left)))
 
 
-def _rapid_line(box: object, text: str, score: float, width: int, height: int) -> TextLine:
+def _rapid_line(box: object, text: str, width: int, height: int) -> TextLine:
     points = np.asarray(box, dtype=np.float64)
     top, bottom = float(points[:, 1].min()), float(points[:, 1].max())
     return TextLine(
         text=" ".join(str(text).split()),
-        confidence=float(score),
         left=float(points[:, 0].min()) / width,
         top=top / height,
         height=(bottom - top) / height,

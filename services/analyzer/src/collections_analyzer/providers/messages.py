@@ -10,9 +10,7 @@ fields only, types checked, lengths capped) and what is kept for audit is capped
 from __future__ import annotations
 
 import base64
-import email.utils
 import time
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import anthropic
@@ -39,6 +37,7 @@ from collections_analyzer.providers.prompt import (
     user_text,
 )
 from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
+from collections_shared.retry import retry_after_seconds
 
 MAX_LONG_EDGE = 1568
 """The model only ever gets the preview derivative; anything larger is a caller bug."""
@@ -254,27 +253,3 @@ def _error_type(body: object) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     kind = error.get("type") if isinstance(error, dict) else None
     return kind[:64] if isinstance(kind, str) and kind.isidentifier() else ""
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date), if usable."""
-    millis: str | None = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(float(millis) / 1000, 0.0)
-        except ValueError:
-            pass
-    value: str | None = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
