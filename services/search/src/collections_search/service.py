@@ -180,7 +180,9 @@ class SearchService:
 def _merge(explicit: Filters, planned: Filters) -> Filters:
     """Filters the caller gave win over the ones the planner read from the query."""
     merged = msgspec.structs.asdict(planned)
-    merged.update({key: value for key, value in msgspec.structs.asdict(explicit).items() if value})
+    given = msgspec.structs.asdict(explicit).items()
+    # ``is not None``: an explicit ``favorite: false`` is a filter too.
+    merged.update({key: value for key, value in given if value is not None})
     return Filters(**merged)
 
 

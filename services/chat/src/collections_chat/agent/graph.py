@@ -78,6 +78,7 @@ async def tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             search=context.search,
             pool=context.pool,
             default_limit=context.search_limit,
+            scope=context.scope,
         )
         block: dict[str, Any] = {
             "type": "tool_result",

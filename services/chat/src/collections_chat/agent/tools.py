@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -138,13 +139,22 @@ class SearchClient:
 
 
 async def run_tool(
-    call: ToolCall, *, principal: Principal, search: SearchClient, pool: Pool, default_limit: int
+    call: ToolCall,
+    *,
+    principal: Principal,
+    search: SearchClient,
+    pool: Pool,
+    default_limit: int,
+    scope: Mapping[str, Any] | None = None,
 ) -> ToolResult:
-    """Run one tool call; bad arguments and failures become error results for the model."""
+    """Run one tool call; bad arguments and failures become error results for the model.
+
+    ``scope`` holds search filters the caller set (e.g. an album): every search keeps to them.
+    """
     try:
         if call["name"] == "search_collection":
             arguments = msgspec.convert(call["arguments"], SearchArguments)
-            return await search_collection(principal, search, arguments, default_limit)
+            return await search_collection(principal, search, arguments, default_limit, scope)
         if call["name"] == "get_item":
             item_arguments = msgspec.convert(call["arguments"], GetItemArguments)
             return await get_item(principal, pool, item_arguments.item_id)
@@ -159,15 +169,21 @@ async def run_tool(
 
 
 async def search_collection(
-    principal: Principal, search: SearchClient, arguments: SearchArguments, default_limit: int
+    principal: Principal,
+    search: SearchClient,
+    arguments: SearchArguments,
+    default_limit: int,
+    scope: Mapping[str, Any] | None = None,
 ) -> ToolResult:
     body: dict[str, Any] = {
         "query": arguments.query,
         "mode": arguments.mode,
         "limit": arguments.limit or default_limit,
     }
-    if arguments.filters is not None:
-        body["filters"] = msgspec.to_builtins(arguments.filters)
+    filters = msgspec.to_builtins(arguments.filters) if arguments.filters is not None else {}
+    filters.update(scope or {})
+    if filters:
+        body["filters"] = filters
     results = await search.search(principal.token, body)
     cards = [_card(result) for result in results]
     found: list[Found] = [
