@@ -101,6 +101,26 @@ def _where(user_id: str, query: ListQuery, params: _Params) -> _Source:
     return source
 
 
+def page_query(
+    user_id: str, query: ListQuery, *, after: Position | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The SQL of one page and its parameters (``bench/items_scale.py`` explains it)."""
+    params = _Params()
+    source = _where(user_id, query, params)
+    direction, past = ("DESC", "<") if query.order == "desc" else ("ASC", ">")
+    if after is not None:
+        source.where.append(
+            f"({source.key}, {source.item_id}) {past} "
+            f"({params.add(after.key)}::timestamptz, {params.add(after.item_id)}::uuid)"
+        )
+    sql = f"""SELECT {_COLUMNS}, i.favorited_at IS NOT NULL AS favorite, {source.key} AS sort_key
+                FROM {source.tables}
+               WHERE {" AND ".join(source.where)}
+               ORDER BY {source.key} {direction}, {source.item_id} {direction}
+               LIMIT {params.add(limit)}"""
+    return sql, params.values
+
+
 async def list_items(
     connection: Connection,
     user_id: str,
@@ -110,22 +130,8 @@ async def list_items(
     limit: int,
 ) -> list[ItemListRow]:
     """One page in the query's order, starting after ``after``."""
-    params = _Params()
-    source = _where(user_id, query, params)
-    direction, past = ("DESC", "<") if query.order == "desc" else ("ASC", ">")
-    if after is not None:
-        source.where.append(
-            f"({source.key}, {source.item_id}) {past} "
-            f"({params.add(after.key)}::timestamptz, {params.add(after.item_id)}::uuid)"
-        )
-    rows = await connection.fetch(
-        f"""SELECT {_COLUMNS}, i.favorited_at IS NOT NULL AS favorite, {source.key} AS sort_key
-              FROM {source.tables}
-             WHERE {" AND ".join(source.where)}
-             ORDER BY {source.key} {direction}, {source.item_id} {direction}
-             LIMIT {params.add(limit)}""",
-        *params.values,
-    )
+    sql, values = page_query(user_id, query, after=after, limit=limit)
+    rows = await connection.fetch(sql, *values)
     return [ItemListRow(**dict(row)) for row in rows]
 
 
