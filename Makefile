@@ -16,22 +16,25 @@ install: ## Install what the services need (one lock file) and the system tools
 
 install-dev: install ## Also install the test, lint and deploy tooling
 	@$(UV) sync --locked --all-packages --quiet
+	@./scripts/install-js-tools
 
 up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six services, UI on :8000)
 	@$(UV) run --no-sync python -m collections_devtools.local up
 
 test: install-dev lint typecheck packages pytest ## Lint, type-check, check each service installs alone, run every test
 
-lint: ## Ruff lint and format check
+lint: ## Ruff lint and format check, ESLint over the JavaScript
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+	@./scripts/lint-js
 
 fmt: ## Format and auto-fix
 	@$(RUN) ruff format .
 	@$(RUN) ruff check --fix .
+	@./scripts/lint-js --fix
 
 typecheck: ## mypy --strict over the shared library, every service and the CDK app
-	@$(RUN) mypy shared/src embeddings/src devtools/src services/*/src deploy bench
+	@$(RUN) mypy shared/src embeddings/src devtools/src cli/src services/*/src deploy bench
 
 packages: ## Each service installed alone from the lock imports on its own dependencies
 	@./scripts/check-service-installs

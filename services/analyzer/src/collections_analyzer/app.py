@@ -1,4 +1,4 @@
-"""The analyzer worker: consumes ImageProcessed events and serves /health."""
+"""The analyzer worker: consumes ImageProcessed and AnalysisRequested events, serves /health."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def create_app(
             runtime.stack.push_async_callback(chain.aclose)
             s3 = await runtime.client("s3")
             publisher = await runtime.publisher("analyzer")
-            handler = AnalyzerHandler(runtime.pool, s3, publisher, chain)
+            handler = AnalyzerHandler(runtime.pool, s3, publisher, chain, bucket=settings.bucket)
             worker = MessageWorker(
                 parse=parse_event_message, dispatch=handler.dispatch, fail=handler.fail
             )

@@ -1,4 +1,4 @@
-"""The embedder worker: consumes AnalysisComplete events and serves /health."""
+"""The embedder worker: consumes AnalysisComplete and ReindexRequested events, serves /health."""
 
 from __future__ import annotations
 

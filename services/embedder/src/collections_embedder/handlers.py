@@ -1,12 +1,16 @@
-"""Embedder: ``AnalysisComplete`` → a vector of the item's latest analysis → ``EmbeddingComplete``.
+"""Embedder: ``AnalysisComplete`` or ``ReindexRequested`` → a vector of the item's latest analysis
+→ ``EmbeddingComplete``.
 
-An analysis that is no longer the item's latest is skipped (a newer one is on its way), and a
-vector already stored for this analysis and model is not computed again.
+One vector per item and model. An analysis that is no longer the item's latest is skipped (a newer
+one is on its way), and nothing is computed when the stored vector already is of this analysis,
+model and document: a redelivery, or a rebuild with nothing changed, only re-announces it. A
+rebuild after the model or the embedding document changed embeds again.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 
 from collections_embedder import repository
 from collections_embeddings.base import EmbeddingError, EmbeddingProvider
@@ -17,8 +21,7 @@ from collections_shared.events import (
     AnalysisComplete,
     AnyEvent,
     EmbeddingComplete,
-    derived_event_id,
-    utc_now,
+    ReindexRequested,
 )
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
@@ -26,6 +29,8 @@ from collections_shared.repository.items import set_status
 from collections_shared.worker import item_failer
 
 log = get_logger(__name__)
+
+EmbedCause = AnalysisComplete | ReindexRequested
 
 
 class EmbedderHandler:
@@ -37,18 +42,19 @@ class EmbedderHandler:
 
     async def dispatch(self, event: AnyEvent) -> None:
         match event:
-            case AnalysisComplete():
+            case AnalysisComplete() | ReindexRequested():
                 await self.embed(event)
             case _:
                 log.info("event_ignored", detail_type=type(event).__name__)
 
-    async def embed(self, event: AnalysisComplete) -> None:
+    async def embed(self, event: EmbedCause) -> None:
         model = self._provider.model
         async with tenant_transaction(self._pool, event.user_id) as connection:
             target = await repository.load_analysis(connection, event.analysis_id)
+            document = _document(target) if target else ""
             done = (
-                await repository.existing_embedding(
-                    connection, event.item_id, model, event.analysis_id
+                await repository.current_embedding(
+                    connection, event.item_id, model, event.analysis_id, document
                 )
                 if target
                 else None
@@ -59,42 +65,42 @@ class EmbedderHandler:
             )
             return
         if done is None:
-            document = embedding_document(
-                target.analysis, filename=target.filename, taken_at=target.taken_at
-            )
-            vector = await self._vector(document)
-            async with tenant_transaction(self._pool, event.user_id) as connection:
-                done = await repository.upsert_embedding(
-                    connection,
-                    user_id=event.user_id,
-                    item_id=event.item_id,
-                    analysis_id=event.analysis_id,
-                    model=model,
-                    vector=vector,
-                    document=document,
-                )
-                await set_status(
-                    connection,
-                    event.item_id,
-                    "searchable",
-                    allowed_from=("analyzed", "searchable", "failed"),
-                )
+            done = await self._store(event, model, document)
         else:
             async with tenant_transaction(self._pool, event.user_id) as connection:
                 await set_status(
                     connection, event.item_id, "searchable", allowed_from=("analyzed",)
                 )
         await self._publisher.publish(
-            EmbeddingComplete(
-                event_id=derived_event_id(done, event.analysis_id, "EmbeddingComplete"),
-                occurred_at=utc_now(),
+            EmbeddingComplete.build(
                 user_id=event.user_id,
                 item_id=event.item_id,
                 correlation_id=event.correlation_id,
                 embedding_id=done,
+                analysis_id=event.analysis_id,
                 model=model,
             )
         )
+
+    async def _store(self, event: EmbedCause, model: str, document: str) -> uuid.UUID:
+        vector = await self._vector(document)
+        async with tenant_transaction(self._pool, event.user_id) as connection:
+            embedding_id = await repository.upsert_embedding(
+                connection,
+                user_id=event.user_id,
+                item_id=event.item_id,
+                analysis_id=event.analysis_id,
+                model=model,
+                vector=vector,
+                document=document,
+            )
+            await set_status(
+                connection,
+                event.item_id,
+                "searchable",
+                allowed_from=("analyzed", "searchable", "failed"),
+            )
+        return embedding_id
 
     async def _vector(self, document: str) -> list[float]:
         try:
@@ -109,3 +115,7 @@ class EmbedderHandler:
         if len(vector) != self._provider.dimensions or not all(math.isfinite(v) for v in vector):
             raise PermanentError("malformed_embedding", "the provider returned an unusable vector")
         return [float(v) for v in vector]
+
+
+def _document(target: repository.AnalysisForEmbedding) -> str:
+    return embedding_document(target.analysis, filename=target.filename, taken_at=target.taken_at)

@@ -44,15 +44,17 @@ async def load_analysis(
     )
 
 
-async def existing_embedding(
-    connection: Connection, item_id: uuid.UUID, model: str, analysis_id: uuid.UUID
+async def current_embedding(
+    connection: Connection, item_id: uuid.UUID, model: str, analysis_id: uuid.UUID, document: str
 ) -> uuid.UUID | None:
-    """The embedding of exactly this analysis with this model, if it is already stored."""
+    """The embedding with this model of exactly this analysis and document, if it is stored."""
     value: uuid.UUID | None = await connection.fetchval(
-        "SELECT id FROM embeddings WHERE item_id = $1 AND model = $2 AND analysis_id = $3",
+        """SELECT id FROM embeddings
+            WHERE item_id = $1 AND model = $2 AND analysis_id = $3 AND document = $4""",
         item_id,
         model,
         analysis_id,
+        document,
     )
     return value
 

@@ -23,17 +23,13 @@ from collections_gateway.schemas import (
     ItemDetail,
     ItemPage,
     ItemSummary,
+    KnownItem,
+    LookupResult,
 )
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.item import ItemRecord
 from collections_shared.errors import ConflictError, NotFoundError
-from collections_shared.events import (
-    AnalysisComplete,
-    ImageProcessed,
-    ReprocessRequested,
-    derived_event_id,
-    utc_now,
-)
+from collections_shared.events import AnalysisRequested, ReindexRequested, ReprocessRequested
 from collections_shared.publisher import EventPublisher
 from collections_shared.repository.items import get_item
 
@@ -120,6 +116,16 @@ class ItemsService:
         ]
         return Timeline(months=months, total=sum(month.count for month in months))
 
+    async def lookup(self, user_id: str, hashes: list[str]) -> LookupResult:
+        """Which of these file hashes the caller already has (clients skip those uploads)."""
+        async with tenant_transaction(self.pool, user_id) as connection:
+            rows = await repository.find_by_sha256s(connection, sorted(set(hashes)))
+        found = [
+            KnownItem(sha256=row.sha256, item_id=row.item_id, status=row.status)  # type: ignore[arg-type]
+            for row in rows
+        ]
+        return LookupResult(found=found)
+
     async def detail(self, user_id: str, item_id: uuid.UUID) -> ItemDetail:
         async with tenant_transaction(self.pool, user_id) as connection:
             item = await get_item(connection, item_id)
@@ -199,26 +205,28 @@ class ItemsService:
             raise NotFoundError("no such item")
         await self.s3.delete_item_objects(user_id, item.id, item.original_key)
 
-    async def analyze(self, user_id: str, item_id: uuid.UUID) -> ItemRecord:
-        """Ask for a new analysis version of an item whose derivatives exist."""
-        item = await self._require(user_id, item_id)
+    async def analyze(
+        self, user_id: str, item_id: uuid.UUID, idempotency_key: str | None = None
+    ) -> ItemRecord:
+        """Ask for a new analysis version of an item whose derivatives exist.
+
+        The request's id comes from the key, or without one from the version it would create, so
+        a retry (with the key, or before the analyzer ran) asks for the same version again.
+        """
+        async with tenant_transaction(self.pool, user_id) as connection:
+            item = await get_item(connection, item_id)
+            latest = await repository.latest_analysis(connection, item_id) if item else None
+        if item is None:
+            raise NotFoundError("no such item")
         if "preview" not in item.derivative_keys or item.mime_type is None or not item.sha256:
             raise ConflictError("the item has not been processed yet", code="not_processed")
         await self.publisher.publish(
-            ImageProcessed(
-                event_id=uuid.uuid4(),
-                occurred_at=utc_now(),
+            AnalysisRequested.build(
                 user_id=user_id,
                 item_id=item.id,
                 correlation_id=item.correlation_id,
-                bucket=self.s3.bucket,
-                original_key=item.original_key,
-                derivative_keys=item.derivative_keys,
-                width=item.width or 1,
-                height=item.height or 1,
-                mime_type=item.mime_type,
-                sha256=item.sha256,
-                force=True,
+                idempotency_key=idempotency_key,
+                next_version=(latest.version if latest else 0) + 1,
             )
         )
         return item
@@ -232,33 +240,21 @@ class ItemsService:
             raise NotFoundError("no such item")
         if item is None:
             raise ConflictError("the item is still waiting for its upload", code="not_uploaded")
-        await self.publisher.publish(
-            ReprocessRequested(
-                event_id=derived_event_id(item.id, "ReprocessRequested", item.generation),
-                occurred_at=utc_now(),
-                user_id=user_id,
-                item_id=item.id,
-                correlation_id=item.correlation_id,
-                original_key=item.original_key,
-            )
-        )
+        await self.publisher.publish(ReprocessRequested.build(item))
         return item
 
     async def rebuild_index(self, user_id: str) -> int:
-        """Re-embed every analyzed item with the embedder's current model."""
+        """Ask the embedder to index each analyzed item's latest analysis with its current model."""
         async with tenant_transaction(self.pool, user_id) as connection:
             rows = await repository.analyzed_items(connection)
         events = [
-            AnalysisComplete(
-                event_id=uuid.uuid4(),
-                occurred_at=utc_now(),
+            ReindexRequested.build(
                 user_id=user_id,
                 item_id=item_id,
                 correlation_id=correlation_id,
                 analysis_id=analysis_id,
-                version=version,
             )
-            for item_id, analysis_id, version, correlation_id in rows
+            for item_id, analysis_id, _version, correlation_id in rows
         ]
         await self.publisher.publish(*events)
         return len(events)

@@ -102,6 +102,22 @@ async def find_active_by_sha256(connection: Connection, sha256: str) -> ItemReco
     return to_item(row) if row else None
 
 
+class KnownUpload(msgspec.Struct, frozen=True):
+    sha256: str
+    item_id: uuid.UUID
+    status: str
+
+
+async def find_by_sha256s(connection: Connection, hashes: list[str]) -> list[KnownUpload]:
+    """The caller's live items among ``hashes`` (the same rule as a re-upload's link)."""
+    rows = await connection.fetch(
+        """SELECT sha256, id, status FROM items
+            WHERE sha256 = ANY($1::text[]) AND duplicate_of IS NULL AND status <> 'failed'""",
+        hashes,
+    )
+    return [KnownUpload(row["sha256"], row["id"], row["status"]) for row in rows]
+
+
 async def latest_analysis(connection: Connection, item_id: uuid.UUID) -> AnalysisRow | None:
     row = await connection.fetchrow(
         f"""SELECT {_ANALYSIS_COLUMNS} FROM analyses WHERE item_id = $1

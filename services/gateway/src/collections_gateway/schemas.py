@@ -129,6 +129,25 @@ class UploadRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     size: Annotated[int, msgspec.Meta(ge=1)]
 
 
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
+class LookupRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    sha256: Annotated[list[Sha256], msgspec.Meta(min_length=1, max_length=1000)]
+    """Lowercase hex SHA-256 of whole files."""
+
+
+class KnownItem(msgspec.Struct, frozen=True):
+    sha256: str
+    item_id: uuid.UUID
+    status: Status
+
+
+class LookupResult(msgspec.Struct, frozen=True):
+    found: list[KnownItem]
+    """The caller's items with these bytes; hashes not listed are not in the collection."""
+
+
 class PresignedUpload(msgspec.Struct, frozen=True):
     """POST ``fields`` plus the file (last) as multipart/form-data to ``url``."""
 

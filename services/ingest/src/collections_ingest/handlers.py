@@ -28,7 +28,6 @@ from collections_shared.events import (
     ImageProcessed,
     ReprocessRequested,
     derived_event_id,
-    utc_now,
 )
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
@@ -177,9 +176,7 @@ class IngestHandler:
         if item.status == "analyzed" and item.latest_analysis_id is not None:
             version = await self._version(item)
             await self._publisher.publish(
-                AnalysisComplete(
-                    event_id=derived_event_id(item.latest_analysis_id, "AnalysisComplete"),
-                    occurred_at=utc_now(),
+                AnalysisComplete.build(
                     user_id=item.user_id,
                     item_id=item.id,
                     correlation_id=item.correlation_id,
@@ -188,7 +185,7 @@ class IngestHandler:
                 )
             )
             return
-        await self._publisher.publish(image_processed(item, self._settings.bucket))
+        await self._publisher.publish(ImageProcessed.build(item, bucket=self._settings.bucket))
 
     async def _version(self, item: ItemRecord) -> int:
         async with tenant_transaction(self._pool, item.user_id) as connection:
@@ -208,22 +205,4 @@ def _waiting_for_ingest(item: ItemRecord) -> bool:
     )
 
 
-def image_processed(item: ItemRecord, bucket: str) -> ImageProcessed:
-    """The event for a processed item; the same id every time for the same generation."""
-    return ImageProcessed(
-        event_id=derived_event_id(item.id, "ImageProcessed", item.generation),
-        occurred_at=utc_now(),
-        user_id=item.user_id,
-        item_id=item.id,
-        correlation_id=item.correlation_id,
-        bucket=bucket,
-        original_key=item.original_key,
-        derivative_keys=item.derivative_keys,
-        width=item.width or 1,
-        height=item.height or 1,
-        mime_type=item.mime_type or "application/octet-stream",
-        sha256=item.sha256 or "0" * 64,
-    )
-
-
-__all__ = ["IngestHandler", "derivative_prefix", "image_processed"]
+__all__ = ["IngestHandler", "derivative_prefix"]

@@ -22,7 +22,6 @@ from typing import Any
 import asyncpg
 from botocore.exceptions import BotoCoreError, ClientError
 
-from collections_ingest.handlers import image_processed
 from collections_ingest.settings import Settings
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.item import ItemRecord
@@ -30,8 +29,8 @@ from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
     Event,
+    ImageProcessed,
     ReprocessRequested,
-    derived_event_id,
     utc_now,
 )
 from collections_shared.logging import bind_unit_of_work, get_logger
@@ -122,24 +121,15 @@ class Reconciler:
     async def _next_event(self, item: ItemRecord) -> Event | None:
         """The event the item's next stage waits for."""
         if item.status == "uploaded":
-            return ReprocessRequested(
-                event_id=derived_event_id(item.id, "Redrive", item.generation, item.redrive_count),
-                occurred_at=utc_now(),
-                user_id=item.user_id,
-                item_id=item.id,
-                correlation_id=item.correlation_id,
-                original_key=item.original_key,
-            )
+            return ReprocessRequested.build(item)
         if item.status == "processed":
-            return image_processed(item, self._settings.bucket)
+            return ImageProcessed.build(item, bucket=self._settings.bucket)
         if item.status == "analyzed" and item.latest_analysis_id is not None:
             async with tenant_transaction(self._pool, item.user_id) as connection:
                 version = await connection.fetchval(
                     "SELECT version FROM analyses WHERE id = $1", item.latest_analysis_id
                 )
-            return AnalysisComplete(
-                event_id=derived_event_id(item.latest_analysis_id, "AnalysisComplete"),
-                occurred_at=utc_now(),
+            return AnalysisComplete.build(
                 user_id=item.user_id,
                 item_id=item.id,
                 correlation_id=item.correlation_id,

@@ -22,6 +22,8 @@ from collections_gateway.schemas import (
     AnalysisList,
     ItemDetail,
     ItemPage,
+    LookupRequest,
+    LookupResult,
     PresignedUpload,
     RebuildResult,
     Status,
@@ -33,14 +35,28 @@ from collections_shared.domain.analysis import Analysis, InvalidAnalysisError, n
 from collections_shared.errors import ValidationFailedError
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
-IdempotencyKey = Annotated[
-    str | None,
-    Parameter(
+
+
+def _idempotency_key(description: str) -> Any:
+    """The optional ``Idempotency-Key`` header: printable ASCII, at most 255 characters."""
+    return Parameter(
         header="Idempotency-Key",
         required=False,
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
-        description="Retrying with the same key returns the same item instead of a second one.",
+        description=description,
+    )
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    _idempotency_key("Retrying with the same key returns the same item instead of a second one."),
+]
+AnalysisKey = Annotated[
+    str | None,
+    _idempotency_key(
+        "Retrying with the same key asks for the same new version: it is made once. Without a "
+        "key, a retry made before the analyzer ran asks for the same version too."
     ),
 ]
 _MAX_ANALYSIS_JSON = 64 * 1024
@@ -127,6 +143,18 @@ class ItemsController(Controller):
         limiter.spend(principal.user_id, "uploads")
         return await uploads.presign(principal.user_id, data, _request_id(request))
 
+    @post(
+        "/lookup",
+        status_code=200,
+        summary="Which of these file hashes are already in the collection",
+        description="Clients hash files first and upload only the ones not found.",
+        opt={"problems": []},
+    )
+    async def lookup(
+        self, principal: Principal, items: ItemsService, data: LookupRequest
+    ) -> LookupResult:
+        return await items.lookup(principal.user_id, data.sha256)
+
     @get(
         "/",
         summary="List items: newest upload first, or by date taken; by album, favourite, dates",
@@ -191,10 +219,15 @@ class ItemsController(Controller):
         opt={"problems": [409]},
     )
     async def analyze(
-        self, principal: Principal, items: ItemsService, limiter: Limiter, item_id: uuid.UUID
+        self,
+        principal: Principal,
+        items: ItemsService,
+        limiter: Limiter,
+        item_id: uuid.UUID,
+        idempotency_key: AnalysisKey = None,
     ) -> Accepted:
         limiter.spend(principal.user_id, "llm_calls")
-        item = await items.analyze(principal.user_id, item_id)
+        item = await items.analyze(principal.user_id, item_id, idempotency_key)
         return Accepted(item_id=item.id, status=item.status, message="a new analysis was requested")  # type: ignore[arg-type]
 
     @post(
