@@ -287,3 +287,12 @@ async def test_request_logs_never_carry_a_token(
     logged = capfd.readouterr().out
     assert "/shared/<token>/items/" in logged
     assert shared.token not in logged
+
+
+async def test_the_shared_page_is_served_without_login_or_referrer(client: Client) -> None:
+    """``/shared`` is the visitor's page: no token in its URL, a strict CSP, no Referer sent."""
+    page = await client.get("/shared")
+    assert 200 == page.status_code
+    assert "/static/shared.js" in page.text
+    assert "no-referrer" == page.headers["referrer-policy"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
