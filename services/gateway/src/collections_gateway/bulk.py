@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 
 from collections_gateway.albums import AlbumsService
 from collections_gateway.curation_schemas import BulkRequest, BulkResult, Outcome, tally
@@ -18,7 +17,6 @@ from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
 from collections_shared.errors import RequestError, ValidationFailedError
 
-Action = Callable[[uuid.UUID], Awaitable[Outcome]]
 CONCURRENCY = 4
 """Ids in flight at once: each holds a database connection while it runs."""
 
@@ -33,14 +31,14 @@ class BulkService:
 
         ``analyze`` spends the caller's LLM quota per id, as the single-item route does.
         """
-        action = await self._action(user_id, request, limiter)
+        await self._check(user_id, request)
         wanted = list(dict.fromkeys(request.item_ids))
         gate = asyncio.Semaphore(CONCURRENCY)
 
         async def one(item_id: uuid.UUID) -> Outcome:
             async with gate:
                 try:
-                    return await action(item_id)
+                    return await self._apply(user_id, request, limiter, item_id)
                 except RequestError as error:
                     return Outcome(
                         item_id=item_id, status="failed", code=error.code, detail=error.detail
@@ -51,44 +49,40 @@ class BulkService:
         outcomes = [task.result() for task in tasks]
         return BulkResult(action=request.action, results=outcomes, **tally(outcomes))
 
-    async def _action(self, user_id: str, request: BulkRequest, limiter: Limiter) -> Action:
-        album_id = request.album_id
+    async def _check(self, user_id: str, request: BulkRequest) -> None:
+        """An album action needs one of the caller's albums; the others take none."""
         needs_album = request.action in ("add_to_album", "remove_from_album")
-        if needs_album and album_id is None:
+        if needs_album and request.album_id is None:
             raise ValidationFailedError(
                 f"{request.action} needs an album_id", code="album_required"
             )
-        if not needs_album and album_id is not None:
+        if not needs_album and request.album_id is not None:
             raise ValidationFailedError(
                 "album_id is only for add_to_album and remove_from_album", code="album_unexpected"
             )
-        if album_id is not None:
-            await self.albums.require(user_id, album_id)
+        if request.album_id is not None:
+            await self.albums.require(user_id, request.album_id)
 
-        async def delete(item_id: uuid.UUID) -> Outcome:
-            await self.items.delete(user_id, item_id)
-            return Outcome(item_id=item_id, status="done")
-
-        async def favorite(item_id: uuid.UUID, *, starred: bool) -> Outcome:
-            changed = await self.items.set_favorite(user_id, item_id, favorite=starred)
-            return Outcome(item_id=item_id, status="done" if changed else "unchanged")
-
-        async def analyze(item_id: uuid.UUID) -> Outcome:
-            limiter.spend(user_id, "llm_calls")
-            await self.items.analyze(user_id, item_id)
-            return Outcome(item_id=item_id, status="done")
-
-        async def membership(item_id: uuid.UUID, *, add: bool) -> Outcome:
-            assert album_id is not None
-            change = self.albums.add_items if add else self.albums.remove_items
-            return (await change(user_id, album_id, [item_id])).results[0]
-
-        actions: dict[str, Action] = {
-            "delete": delete,
-            "favorite": lambda item_id: favorite(item_id, starred=True),
-            "unfavorite": lambda item_id: favorite(item_id, starred=False),
-            "analyze": analyze,
-            "add_to_album": lambda item_id: membership(item_id, add=True),
-            "remove_from_album": lambda item_id: membership(item_id, add=False),
-        }
-        return actions[request.action]
+    async def _apply(
+        self, user_id: str, request: BulkRequest, limiter: Limiter, item_id: uuid.UUID
+    ) -> Outcome:
+        """One id through the same service call as its single-item route."""
+        changed = True
+        match request.action:
+            case "delete":
+                await self.items.delete(user_id, item_id)
+            case "favorite" | "unfavorite":
+                starred = request.action == "favorite"
+                changed = await self.items.set_favorite(user_id, item_id, favorite=starred)
+            case "analyze":
+                limiter.spend(user_id, "llm_calls")
+                await self.items.analyze(user_id, item_id)
+            case "add_to_album" | "remove_from_album":
+                assert request.album_id is not None
+                change = (
+                    self.albums.add_items
+                    if request.action == "add_to_album"
+                    else self.albums.remove_items
+                )
+                return (await change(user_id, request.album_id, [item_id])).results[0]
+        return Outcome(item_id=item_id, status="done" if changed else "unchanged")
