@@ -17,14 +17,16 @@ from typing import Any
 import msgspec
 from langchain_core.runnables import RunnableConfig
 
+from collections_chat.agent.clients import SearchClient, WebSearch
 from collections_chat.agent.context import ChatModel, Context, ModelUnavailableError
 from collections_chat.agent.graph import compile_graph
+from collections_chat.agent.state import AnyCitation as AnyStateCitation
 from collections_chat.agent.state import ChatMessage, InputState, State
-from collections_chat.agent.tools import SearchClient
 from collections_chat.checkpointer import DynamoDBSaver
 from collections_chat.keys import is_session_id
 from collections_chat.sanitize import ImageFilter, strip_images
 from collections_chat.schemas import (
+    AnyCitation,
     ChatRequest,
     ChatResponse,
     Citation,
@@ -33,6 +35,7 @@ from collections_chat.schemas import (
     SessionDetail,
     SessionList,
     SessionSummary,
+    WebCitation,
 )
 from collections_chat.sessions import SessionRecord, SessionStore
 from collections_chat.settings import Settings
@@ -69,6 +72,7 @@ class ChatService:
         pool: Pool,
         search: SearchClient,
         model: ChatModel,
+        web: WebSearch | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
@@ -76,6 +80,7 @@ class ChatService:
         self._pool = pool
         self._search = search
         self._model = model
+        self._web = web
         self._clock = clock
         self.sessions = SessionStore(
             dynamodb, table=settings.table, ttl_seconds=settings.session_ttl_seconds, clock=clock
@@ -122,7 +127,7 @@ class ChatService:
         return ChatResponse(
             session_id=turn.session.session_id,
             reply=answer["content"],
-            citations=[msgspec.convert(c, Citation) for c in answer.get("citations", [])],
+            citations=[_citation(c) for c in answer.get("citations", [])],
         )
 
     async def stream(self, turn: Turn) -> AsyncIterator[Event]:
@@ -159,7 +164,8 @@ class ChatService:
         assert final is not None
         answer = final.messages[-1]
         _log_turn(turn, answer, streamed=True)
-        yield _event("citations", {"citations": answer.get("citations", [])})
+        citations = [_citation(c) for c in answer.get("citations", [])]
+        yield _event("citations", {"citations": msgspec.to_builtins(citations)})
         yield _event("done", {"session_id": turn.session.session_id, "reply": answer["content"]})
 
     async def list_sessions(self, principal: Principal) -> SessionList:
@@ -179,7 +185,7 @@ class ChatService:
         return SessionDetail(
             session_id=session_id,
             title=session.title,
-            messages=[msgspec.convert(message, Message) for message in messages],
+            messages=[_message(message) for message in messages],
         )
 
     async def delete_session(self, principal: Principal, session_id: str) -> None:
@@ -218,6 +224,7 @@ class ChatService:
             model=self._model,
             search=self._search,
             pool=self._pool,
+            web=self._web,
             max_tool_iterations=self._settings.max_tool_iterations,
             max_history_messages=self._settings.max_history_messages,
             search_limit=self._settings.search_result_limit,
@@ -253,6 +260,22 @@ def _summary(record: SessionRecord) -> SessionSummary:
         updated_at=record.updated_at,
         message_count=record.message_count,
     )
+
+
+def _citation(citation: AnyStateCitation) -> AnyCitation:
+    """A transcript citation in the API's shape; ones stored before ``kind`` are items."""
+    if citation.get("kind") == "web":
+        return msgspec.convert(citation, WebCitation)
+    return msgspec.convert({**citation, "kind": "item"}, Citation)
+
+
+def _message(message: ChatMessage) -> Message:
+    citations = message.get("citations")
+    stored = {key: value for key, value in message.items() if key != "citations"}
+    converted = msgspec.convert(stored, Message)
+    if citations is None:
+        return converted
+    return msgspec.structs.replace(converted, citations=[_citation(c) for c in citations])
 
 
 def _event(name: str, data: dict[str, Any]) -> Event:

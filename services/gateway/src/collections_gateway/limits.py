@@ -37,13 +37,28 @@ class Limiter:
 
     def spend(self, user_id: str, quota: str, amount: int = 1) -> None:
         """Count ``amount`` against today's ``quota`` or raise 429 if it would exceed it."""
+        self.check(user_id, quota, amount)
+        self.record(user_id, quota, amount)
+
+    def check(self, user_id: str, quota: str, amount: int = 1) -> None:
+        """Raise 429 if ``amount`` more would exceed today's ``quota``; count nothing.
+
+        For work whose cost is known only afterwards (a search may or may not call the LLM):
+        check before, :meth:`record` after.
+        """
         today = datetime.now(UTC)
-        key = (user_id, quota, today.date().isoformat())
-        if self._used[key] + amount > self._quotas[quota]:
+        if self._used[self._key(user_id, quota, today)] + amount > self._quotas[quota]:
             tomorrow = datetime.combine(today.date() + timedelta(days=1), datetime.min.time(), UTC)
             raise TooManyRequestsError(
                 f"daily {quota.replace('_', ' ')} quota of {self._quotas[quota]} reached",
                 retry_after=max(1, int((tomorrow - today).total_seconds())),
                 code=f"{quota}_quota_exceeded",
             )
-        self._used[key] += amount
+
+    def record(self, user_id: str, quota: str, amount: int = 1) -> None:
+        """Count ``amount`` against today's ``quota`` for work already done; never raises."""
+        self._used[self._key(user_id, quota, datetime.now(UTC))] += amount
+
+    @staticmethod
+    def _key(user_id: str, quota: str, now: datetime) -> tuple[str, str, str]:
+        return (user_id, quota, now.date().isoformat())

@@ -22,16 +22,29 @@ class ChatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A scope every search of this turn keeps to, e.g. ``{"album_id": ...}``."""
 
 
-class Citation(msgspec.Struct, frozen=True):
+class Citation(msgspec.Struct, frozen=True, tag="item", tag_field="kind"):
+    """An item of the caller's collection the reply cites by its id (``kind: item``)."""
+
     item_id: str
     summary: str
     score: float
 
 
+class WebCitation(msgspec.Struct, frozen=True, tag="web", tag_field="kind"):
+    """A web page the reply cites by its URL (``kind: web``); only pages the web search
+    returned in that turn, never fetched by the service."""
+
+    url: str
+    title: str
+
+
+AnyCitation = Citation | WebCitation
+
+
 class ChatResponse(msgspec.Struct, frozen=True):
     session_id: str
     reply: str
-    citations: list[Citation]
+    citations: list[AnyCitation]
 
 
 class SessionSummary(msgspec.Struct, frozen=True):
@@ -51,7 +64,7 @@ class Message(msgspec.Struct, frozen=True, omit_defaults=True):
     role: Literal["user", "assistant"]
     content: str
     created_at: datetime
-    citations: list[Citation] | None = None
+    citations: list[AnyCitation] | None = None
 
 
 class SessionDetail(msgspec.Struct, frozen=True):

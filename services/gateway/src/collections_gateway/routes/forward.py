@@ -87,13 +87,30 @@ def _ok(model: type[Any], description: str) -> dict[int, ResponseSpec]:
     }
 
 
+class _LlmUsage(msgspec.Struct):
+    """The part of a search response the quota needs (every other field is ignored)."""
+
+    llm_calls: int = 0
+
+
+def _called_llm(response: UpstreamResponse) -> bool:
+    """Whether the search service says it called the LLM (an unreadable 200 counts as yes)."""
+    if response.status_code != 200:
+        return False
+    try:
+        return msgspec.json.decode(response.body, type=_LlmUsage).llm_calls > 0
+    except msgspec.DecodeError:
+        return True
+
+
 @post(
     "/search",
     status_code=200,
     tags=["search"],
     security=BEARER,
     summary="Keyword, vector, hybrid or agentic search",
-    description="`answer: true` and `mode: agentic` count against the daily LLM quota.",
+    description="`answer: true` and `mode: agentic` need LLM quota left; one unit is counted "
+    "only when the search actually called the LLM (`llm_calls` > 0 in the response).",
     request_max_body_size=_MAX_BODY,
     responses=_ok(SearchResponse, "The best matches, best first"),
     opt={PROBLEMS_OPT: (404,)},  # filters.album_id names no album of the caller's
@@ -108,9 +125,12 @@ async def search_route(
 ) -> Response[bytes]:
     await _check_scope(albums, principal.user_id, data.filters)
     if data.uses_llm:
-        limiter.spend(principal.user_id, "llm_calls")
+        limiter.check(principal.user_id, "llm_calls")
     body = _encoded(data)
-    return _relay(await search.call("POST", "/search", _headers(request), body))
+    response = await search.call("POST", "/search", _headers(request), body)
+    if data.uses_llm and _called_llm(response):
+        limiter.record(principal.user_id, "llm_calls")
+    return _relay(response)
 
 
 @post(

@@ -1,6 +1,7 @@
-// The chat panel: replies stream from POST /chat/stream; a citation opens its item.
+// The chat panel: replies stream from POST /chat/stream; an item citation opens its item, a web
+// citation is a link to the page (a new tab, no referrer).
 import * as api from "./api.js";
-import { $, button, show, text } from "./dom.js";
+import { $, button, link, show, text } from "./dom.js";
 import { handle } from "./notices.js";
 import { store } from "./state.js";
 
@@ -20,6 +21,11 @@ function cite(reply, citations) {
   if (!Array.isArray(citations) || !citations.length) return;
   const list = text("div", "", "citations");
   for (const citation of citations) {
+    if (citation?.kind === "web" && typeof citation.url === "string") {
+      const page = link(`${citation.title || citation.url} (web)`, citation.url, "link");
+      if (page) list.append(page);
+      continue;
+    }
     if (typeof citation?.item_id !== "string") continue;
     const open = () => store.emit("open-item", citation.item_id);
     list.append(button(citation.summary || citation.item_id, open, "link"));

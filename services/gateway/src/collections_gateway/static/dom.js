@@ -51,3 +51,29 @@ export function button(label, onClick, className) {
   element.addEventListener("click", onClick);
   return element;
 }
+
+/**
+ * A link to an outside http(s) page, opened in a new tab without a referrer; `null` for any
+ * other scheme (a `javascript:` URL from a model or a web page never becomes a link).
+ * @param {string} label
+ * @param {string} href
+ * @param {string} [className]
+ * @returns {HTMLAnchorElement | null}
+ */
+export function link(label, href, className) {
+  let url;
+  try {
+    url = new URL(href);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+  const element = document.createElement("a");
+  element.href = url.href;
+  element.textContent = label;
+  element.target = "_blank";
+  element.rel = "noopener noreferrer";
+  element.referrerPolicy = "no-referrer";
+  if (className) element.className = className;
+  return element;
+}
