@@ -1,4 +1,5 @@
-"""The web UI in headless Chromium on the running stack: sign up, upload, search, chat, delete.
+"""The web UI in headless Chromium on the running stack: sign up, upload, search, chat, delete,
+albums, favourites, bulk selection, shared links and chat history.
 
 Every test fails on an uncaught error or unhandled rejection in the page, on a console error, and
 on a native browser dialog (alert/confirm/prompt): the UI must handle its promises and ask its
@@ -25,6 +26,7 @@ import pytest
 from collections_devtools.local.stack import LocalStack
 from collections_devtools.testing.api import PASSWORD, ApiUser, sign_up, upload
 from collections_devtools.testing.images import jpeg
+from collections_devtools.testing.terminal import wait_terminal
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 
@@ -389,3 +391,172 @@ async def test_the_owner_corrects_an_analysis_and_restores_the_first_version(
     ]
     assert "Blue test card" != versions["analyses"][0]["analysis"]["headline"]
     browser.assert_clean()
+
+
+async def _curated_user(api: httpx.AsyncClient) -> tuple[ApiUser, list[str], str]:
+    """A user with four searchable photos and one chat session: (user, item ids, session id)."""
+    user = await api_user(api)
+    ids = []
+    for seed in range(4):
+        color = (40 + seed * 50, 90, 200 - seed * 40)
+        sent = await upload(
+            api, user, jpeg(240, 180, color=color, seed=4100 + seed), f"trip-{seed}.jpg"
+        )
+        assert 202 == sent.status_code, sent.text
+        ids.append(sent.json()["id"])
+    done = await wait_terminal(api, user, ids)
+    assert {"searchable"} == {item["status"] for item in done.values()}
+    chat = await api.post("/chat", json={"message": "which photos are blue?"}, headers=user.headers)
+    assert 200 == chat.status_code, chat.text
+    return user, ids, chat.json()["session_id"]
+
+
+async def _tile_ids(page: Any) -> list[str]:
+    return [
+        str(await cell.get_attribute("data-id")) for cell in await page.locator("#grid .cell").all()
+    ]
+
+
+async def _album_by_bulk_select(page: Any, browser: Browser) -> list[str]:
+    """A new album "Trip" holding the first three tiles, picked by click and shift-click."""
+    from playwright.async_api import expect
+
+    await page.click("#album-new")
+    await page.get_by_role("dialog", name="New album").get_by_label("Name").fill("Trip")
+    await page.get_by_role("button", name="Create").click()
+    await expect(page.locator("#album-title")).to_have_text("Trip")
+    await expect(page.locator("#summary")).to_have_text("0 items")
+    await browser.shot("01-album-created")
+    await page.click("#sidebar [data-view=all]")
+    await expect(page.locator("#summary")).to_have_text("4 items")
+    await page.click("#select-toggle")
+    tiles = page.locator("#grid .tile")
+    await tiles.nth(0).click()
+    await tiles.nth(2).click(modifiers=["Shift"])
+    await expect(page.locator("#bulk-count")).to_have_text("3 selected")
+    await expect(tiles.nth(1)).to_have_attribute("aria-pressed", "true")
+    chosen = (await _tile_ids(page))[:3]
+    await browser.shot("02-three-selected")
+    await page.click("[data-bulk=add_to_album]")
+    await page.get_by_role("button", name="Add", exact=True).click()
+    await expect(page.locator("#notices")).to_contain_text("3 items added to “Trip”")
+    await page.click("#select-done")
+    await expect(page.locator("#bulk-bar")).to_be_hidden()
+    return chosen
+
+
+async def _star_and_filter(page: Any, browser: Browser, chosen: list[str]) -> None:
+    """Star the second chosen item, show the album (by month) and the favourites, and the
+    item's panel (its star, its album, its analysis versions)."""
+    from playwright.async_api import expect
+
+    star = page.locator(f'#grid .cell[data-id="{chosen[1]}"] .star')
+    await star.click()
+    await expect(star).to_have_attribute("aria-pressed", "true")
+    await browser.shot("03-starred")
+    await page.get_by_role("button", name="Trip (3)").click()
+    await expect(page.locator("#summary")).to_have_text("3 items")
+    assert sorted(chosen) == sorted(await _tile_ids(page))
+    await expect(page.locator("#grid .group-head").first).to_be_visible()
+    await expect(page.locator("#scrubber .month").nth(1)).to_be_visible()
+    await browser.shot("04-album")
+    await page.click("#sidebar [data-view=favorites]")
+    await expect(page.locator("#summary")).to_have_text("1 item")
+    assert [chosen[1]] == await _tile_ids(page)
+    await browser.shot("05-favourites")
+    await page.locator("#grid .tile").first.click()
+    panel = page.locator("#detail")
+    await expect(panel.locator(".star.in-panel")).to_have_attribute("aria-pressed", "true")
+    await expect(panel.locator(".albums-of-item")).to_contain_text("Trip")
+    await panel.locator("summary", has_text="Versions").click()
+    await expect(panel.locator(".versions li").first).to_contain_text("v1")
+    await browser.shot("05b-detail")
+    await page.keyboard.press("Escape")
+
+
+async def _share(page: Any, browser: Browser) -> str:
+    """Share the album "Trip" from its bar; the link the dialog shows."""
+    from playwright.async_api import expect
+
+    await page.get_by_role("button", name="Trip (3)").click()
+    await page.click("#album-share")
+    await page.get_by_role("button", name="Create link").click()
+    link: str = await page.locator("#share-link").input_value()
+    assert "/shared#" in link
+    await browser.shot("06-link")
+    await page.get_by_role("button", name="Done").click()
+    await expect(page.locator("#album-share-note")).to_contain_text("Shared by link until")
+    return link
+
+
+async def _visit_then_revoke(
+    page: Any, browse: Callable[..., Any], link: str, chosen: list[str]
+) -> None:
+    """A browser without an account sees exactly the album's thumbnails; after the owner
+    revokes the link, the same page says it opens nothing."""
+    from playwright.async_api import expect
+
+    async with browse() as visitor:
+        visitor.expected_statuses.add(404)
+        await visitor.page.goto(link)
+        thumbnails = visitor.page.locator("#shared-grid .tile")
+        await expect(thumbnails).to_have_count(3)
+        await expect(visitor.page.locator("#shared-title")).to_have_text("Trip")
+        shown = [str(await node.get_attribute("data-id")) for node in await thumbnails.all()]
+        assert sorted(chosen) == sorted(shown)
+        for image in await visitor.page.locator("#shared-grid img").all():
+            await expect(image).to_have_js_property("complete", True)
+            assert await image.evaluate("(node) => node.naturalWidth") > 0
+        await visitor.shot("07-visitor-sees-the-album")
+        await page.click("#album-share")
+        await page.get_by_role("button", name="Revoke the current link").click()
+        await expect(page.locator("#album-share-note")).to_have_text("Not shared")
+        await visitor.page.reload()
+        await expect(visitor.page.locator("#shared-title")).to_have_text(
+            "This link does not open an album"
+        )
+        await expect(visitor.page.locator("#shared-grid .tile")).to_have_count(0)
+        await visitor.shot("08-visitor-after-revocation")
+    visitor.assert_clean()
+
+
+async def _resume_chat(page: Any, browser: Browser) -> None:
+    """Resume the earlier chat from the panel's list and continue it."""
+    from playwright.async_api import expect
+
+    await page.click("#chat-toggle")
+    await page.locator("#chat-sessions summary").click()
+    await page.get_by_role("button", name="Resume “which photos are blue?”").click()
+    await expect(page.locator("#chat-log .bubble.user").first).to_have_text(
+        "which photos are blue?"
+    )
+    await page.fill("#chat-input", "and the first one?")
+    await page.click("#chat-form button[type=submit]")
+    answer = page.locator("#chat-log .bubble.assistant").nth(1)
+    await expect(answer).to_have_text(re.compile(r"\w{4,}"), timeout=30_000)
+    await expect(page.locator("#chat-form button[type=submit]")).to_be_enabled()
+    await browser.shot("09-chat-resumed")
+
+
+async def test_albums_favourites_sharing_and_chat_history_in_the_browser(
+    browse: Callable[..., Any], api: httpx.AsyncClient
+) -> None:
+    """Create an album, add three items by bulk select (click, shift-click), star one, filter by
+    album and by favourite, share the album and open the link without an account (exactly those
+    thumbnails), revoke it (404), and resume a chat session; a screenshot per step."""
+    from playwright.async_api import expect
+
+    user, _, session_id = await _curated_user(api)
+    async with browse() as browser:
+        page = browser.page
+        await log_in(page, user.email)
+        await expect(page.locator("#summary")).to_have_text("4 items")
+        chosen = await _album_by_bulk_select(page, browser)
+        await _star_and_filter(page, browser, chosen)
+        link = await _share(page, browser)
+        await _visit_then_revoke(page, browse, link, chosen)
+        assert 404 == (await api.get(f"/shared/{link.split('#', 1)[1]}")).status_code
+        await _resume_chat(page, browser)
+    browser.assert_clean()
+    resumed = await api.get(f"/chat/sessions/{session_id}", headers=user.headers)
+    assert 4 == len(resumed.json()["messages"])

@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from collections_devtools.testing.api import ApiUser, sign_up
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
+from collections_devtools.testing.library import Library
 from collections_gateway.app import create_app
 from collections_gateway.settings import Settings
 
@@ -67,3 +68,12 @@ async def fx_alice(client: AsyncTestClient) -> ApiUser:  # type: ignore[type-arg
 @pytest.fixture(name="bob")
 async def fx_bob(client: AsyncTestClient) -> ApiUser:  # type: ignore[type-arg]
     return await sign_up(client, f"bob-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture(name="library")
+def fx_library(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    database: DatabaseUnderTest,
+    aws: AwsStack,
+) -> Library:
+    return Library(client, database, aws)

@@ -37,6 +37,8 @@ log = get_logger("http")
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
+# A shared album's token is a credential in its path: logs keep the route, not the token.
+_CREDENTIAL_IN_PATH = re.compile(r"^/shared/[^/]+")
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -218,7 +220,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                 log.info(
                     "http_request",
                     method=scope.get("method", ""),
-                    path=scope["path"],
+                    path=_CREDENTIAL_IN_PATH.sub("/shared/<token>", scope["path"]),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -59,6 +59,8 @@ class Turn:
     principal: Principal
     session: SessionRecord
     message: str
+    scope: dict[str, Any] = field(default_factory=dict)
+    """The request's search filters (JSON-ready), kept by every search of the turn."""
 
 
 class ChatService:
@@ -103,7 +105,8 @@ class ChatService:
             if found is None:
                 raise NotFoundError("no such chat session")
             session = found
-        return Turn(principal=principal, session=session, message=message)
+        scope = msgspec.to_builtins(request.filters) if request.filters is not None else {}
+        return Turn(principal=principal, session=session, message=message, scope=scope)
 
     async def chat(self, principal: Principal, request: ChatRequest) -> ChatResponse:
         turn = await self.start_turn(principal, request)
@@ -112,7 +115,7 @@ class ChatService:
             output = await graph.ainvoke(
                 InputState(message=turn.message),
                 self._config(turn),
-                context=self._context(principal),
+                context=self._context(principal, turn.scope),
                 durability="exit",
                 version="v2",
             )
@@ -136,7 +139,7 @@ class ChatService:
             async for part in graph.astream(
                 InputState(message=turn.message),
                 self._config(turn),
-                context=self._context(turn.principal),
+                context=self._context(turn.principal, turn.scope),
                 stream_mode=["custom", "values"],
                 durability="exit",
                 version="v2",
@@ -215,7 +218,7 @@ class ChatService:
             clock=self._clock,
         )
 
-    def _context(self, principal: Principal) -> Context:
+    def _context(self, principal: Principal, scope: dict[str, Any] | None = None) -> Context:
         return Context(
             principal=principal,
             model=self._model,
@@ -225,6 +228,7 @@ class ChatService:
             max_tool_iterations=self._settings.max_tool_iterations,
             max_history_messages=self._settings.max_history_messages,
             search_limit=self._settings.search_result_limit,
+            scope=scope or {},
         )
 
     @staticmethod

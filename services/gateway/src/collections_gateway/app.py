@@ -10,20 +10,26 @@ import httpx
 from litestar import Litestar
 
 from collections_gateway.account import AccountService
+from collections_gateway.albums import AlbumsService
 from collections_gateway.analyses import AnalysesService
+from collections_gateway.bulk import BulkService
 from collections_gateway.deps import DEPENDENCIES
 from collections_gateway.identity import IdentityService
 from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
 from collections_gateway.routes.account import ACCOUNT_ROUTES
+from collections_gateway.routes.albums import AlbumsController
 from collections_gateway.routes.analyses import AnalysesController
 from collections_gateway.routes.auth import AuthController
 from collections_gateway.routes.events import status_events
 from collections_gateway.routes.forward import FORWARD_ROUTES
 from collections_gateway.routes.items import IndexController, ItemsController
+from collections_gateway.routes.library import LibraryController
+from collections_gateway.routes.shared import SHARED_ROUTES
 from collections_gateway.routes.ui import UI_ROUTES
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.settings import ENV_PREFIX, Settings
+from collections_gateway.sharing import SharedLinks
 from collections_gateway.status_feed import StatusFeed
 from collections_gateway.uploads import UploadsService
 from collections_gateway.upstream import Upstream
@@ -65,11 +71,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             feed = StatusFeed(settings.database_url)
             feed.start()
             runtime.stack.push_async_callback(feed.stop)
+            items = ItemsService(runtime.pool, objects, publisher)
+            albums = AlbumsService(runtime.pool, objects)
+            # Links have a budget per token, not per user: only the rate applies to them.
+            link_limiter = Limiter(
+                per_minute=settings.share_rate_limit_per_minute, daily_uploads=0, daily_llm_calls=0
+            )
             app.state.update(
                 runtime=runtime,
                 verifier=TokenVerifier(verifier_config, http),
-                items_service=ItemsService(runtime.pool, objects, publisher),
+                items_service=items,
                 analyses_service=AnalysesService(runtime.pool, publisher),
+                albums_service=albums,
+                bulk_service=BulkService(items, albums),
+                shared_links=SharedLinks(runtime.pool, objects, link_limiter),
+                public_url=settings.public_url,
                 uploads_service=UploadsService(runtime.pool, objects, settings),
                 account_service=AccountService(runtime.pool, objects, chat),
                 identity=IdentityService(
@@ -101,7 +117,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             ItemsController,
             AnalysesController,
+            LibraryController,
             IndexController,
+            AlbumsController,
+            *SHARED_ROUTES,
             status_events,
             *ACCOUNT_ROUTES,
             *FORWARD_ROUTES,

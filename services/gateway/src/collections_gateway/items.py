@@ -5,12 +5,17 @@ No framework types here; uploads are :mod:`collections_gateway.uploads`.
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
+
+import msgspec
 
 from collections_gateway import repository
 from collections_gateway.analyses import analysis_out
+from collections_gateway.curation_schemas import Month, Timeline
+from collections_gateway.listing import ListQuery, Position, decode_cursor, encode_cursor
+from collections_gateway.repositories import albums as album_sql
+from collections_gateway.repositories import listing
+from collections_gateway.repositories.listing import ItemListRow
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.schemas import (
     ExifFacts,
@@ -23,37 +28,19 @@ from collections_gateway.schemas import (
 )
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.item import ItemRecord
-from collections_shared.errors import (
-    ConflictError,
-    NotFoundError,
-    ValidationFailedError,
-)
+from collections_shared.errors import ConflictError, NotFoundError
 from collections_shared.events import AnalysisRequested, ReindexRequested, ReprocessRequested
 from collections_shared.publisher import EventPublisher
 from collections_shared.repository.analyses import AnalysisVersion, latest_version
 from collections_shared.repository.items import get_item
 
 
-def _failure(item: ItemRecord | repository.ItemListRow) -> Failure | None:
+def _failure(item: ItemRecord | ItemListRow) -> Failure | None:
     if item.status != "failed" or not item.failure_code:
         return None
     return Failure(
         stage=item.failure_stage or "", code=item.failure_code, message=item.failure_message or ""
     )
-
-
-def encode_cursor(item: repository.ItemListRow) -> str:
-    raw = f"{item.created_at.isoformat()}|{item.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, item_id = raw.split("|", 1)
-        return datetime.fromisoformat(created), uuid.UUID(item_id)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailedError("cursor is not valid", code="bad_cursor") from error
 
 
 class ItemsService:
@@ -66,7 +53,7 @@ class ItemsService:
 
     # --- reading -------------------------------------------------------------------------------
 
-    async def summary(self, item: repository.ItemListRow) -> ItemSummary:
+    async def summary(self, item: ItemListRow) -> ItemSummary:
         thumbnail = item.derivative_keys.get("thumbnail")
         return ItemSummary(
             id=item.id,
@@ -81,25 +68,47 @@ class ItemsService:
             failure=_failure(item),
             thumbnail_url=await self.s3.url(thumbnail, "image/webp") if thumbnail else None,
             duplicate_of=item.duplicate_of,
+            taken_at=item.taken_at,
+            favorite=item.favorite,
         )
 
     async def list_items(
-        self,
-        user_id: str,
-        *,
-        limit: int,
-        cursor: str | None,
-        status: str | None,
-        category: str | None,
+        self, user_id: str, query: ListQuery, *, limit: int, cursor: str | None
     ) -> ItemPage:
-        after = decode_cursor(cursor) if cursor else None
+        """One page in the query's order; ``next_cursor`` is None on the last page.
+
+        An ``album_id`` that is not one of the caller's albums is a 404, like anywhere else.
+        """
+        after = decode_cursor(query, cursor) if cursor else None
         async with tenant_transaction(self.pool, user_id) as connection:
-            rows = await repository.list_items(
-                connection, limit=limit + 1, after=after, status=status, category=category
+            if query.album_id is not None and not await album_sql.album_exists(
+                connection, user_id, query.album_id
+            ):
+                raise NotFoundError("no such album")
+            rows = await listing.list_items(
+                connection, user_id, query, after=after, limit=limit + 1
             )
         page = rows[:limit]
-        next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+        next_cursor = (
+            encode_cursor(query, Position(page[-1].sort_key, page[-1].id))
+            if len(rows) > limit
+            else None
+        )
         return ItemPage(items=[await self.summary(item) for item in page], next_cursor=next_cursor)
+
+    async def timeline(self, user_id: str, query: ListQuery) -> Timeline:
+        """Items per month (UTC) of the query's sort key, for a date scrubber."""
+        async with tenant_transaction(self.pool, user_id) as connection:
+            if query.album_id is not None and not await album_sql.album_exists(
+                connection, user_id, query.album_id
+            ):
+                raise NotFoundError("no such album")
+            counts = await listing.month_counts(connection, user_id, query)
+        months = [
+            Month(month=f"{start.year:04d}-{start.month:02d}", count=count, starts=start)
+            for start, count in counts
+        ]
+        return Timeline(months=months, total=sum(month.count for month in months))
 
     async def lookup(self, user_id: str, hashes: list[str]) -> LookupResult:
         """Which of these file hashes the caller already has (clients skip those uploads)."""
@@ -115,9 +124,13 @@ class ItemsService:
         async with tenant_transaction(self.pool, user_id) as connection:
             item = await get_item(connection, item_id)
             analysis = await latest_version(connection, item_id) if item else None
-        if item is None:
+            curation = await listing.curation_of(connection, user_id, item_id) if item else None
+        if item is None or curation is None:
             raise NotFoundError("no such item")
-        return await self._detail(item, analysis)
+        detail = await self._detail(item, analysis)
+        return msgspec.structs.replace(
+            detail, favorite=curation.favorite, album_ids=curation.album_ids
+        )
 
     async def _detail(self, item: ItemRecord, analysis: AnalysisVersion | None) -> ItemDetail:
         keys = item.derivative_keys
@@ -160,6 +173,14 @@ class ItemsService:
         )
 
     # --- changes -------------------------------------------------------------------------------
+
+    async def set_favorite(self, user_id: str, item_id: uuid.UUID, *, favorite: bool) -> bool:
+        """Star or unstar an item; True if that changed anything. Idempotent."""
+        async with tenant_transaction(self.pool, user_id) as connection:
+            was = await listing.set_favorite(connection, user_id, item_id, favorite=favorite)
+        if was is None:
+            raise NotFoundError("no such item")
+        return was != favorite
 
     async def delete(self, user_id: str, item_id: uuid.UUID) -> None:
         async with tenant_transaction(self.pool, user_id) as connection:

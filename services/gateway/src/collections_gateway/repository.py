@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -80,53 +79,6 @@ async def find_by_sha256s(connection: Connection, hashes: list[str]) -> list[Kno
         hashes,
     )
     return [KnownUpload(row["sha256"], row["id"], row["status"]) for row in rows]
-
-
-class ItemListRow(msgspec.Struct, frozen=True, kw_only=True):
-    """The columns a list entry shows (a page reads neither EXIF nor imported analyses)."""
-
-    id: uuid.UUID
-    status: str
-    filename: str
-    created_at: datetime
-    updated_at: datetime
-    category: str | None
-    width: int | None
-    height: int | None
-    mime_type: str | None
-    failure_stage: str | None
-    failure_code: str | None
-    failure_message: str | None
-    derivative_keys: dict[str, str]
-    duplicate_of: uuid.UUID | None
-
-
-_LIST_COLUMNS = ", ".join(ItemListRow.__struct_fields__)
-
-
-async def list_items(
-    connection: Connection,
-    *,
-    limit: int,
-    after: tuple[datetime, uuid.UUID] | None,
-    status: str | None,
-    category: str | None,
-) -> list[ItemListRow]:
-    """Newest first, keyset-paginated on (created_at, id)."""
-    rows = await connection.fetch(
-        f"""SELECT {_LIST_COLUMNS} FROM items
-             WHERE ($1::text IS NULL OR status = $1)
-               AND ($2::text IS NULL OR category = $2)
-               AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
-             ORDER BY created_at DESC, id DESC
-             LIMIT $5""",
-        status,
-        category,
-        after[0] if after else None,
-        after[1] if after else None,
-        limit,
-    )
-    return [ItemListRow(**dict(row)) for row in rows]
 
 
 async def delete_item(connection: Connection, item_id: uuid.UUID) -> ItemRecord | None:

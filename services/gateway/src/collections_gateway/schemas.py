@@ -97,6 +97,9 @@ class ItemSummary(msgspec.Struct, frozen=True):
     failure: Failure | None = None
     thumbnail_url: str | None = None
     duplicate_of: uuid.UUID | None = None
+    taken_at: datetime | None = None
+    """EXIF date, if the photo has one (the timeline sorts by it, else by ``created_at``)."""
+    favorite: bool = False
 
 
 class ItemDetail(msgspec.Struct, frozen=True):
@@ -120,6 +123,9 @@ class ItemDetail(msgspec.Struct, frozen=True):
     thumbnail_url: str | None
     preview_url: str | None
     original_url: str | None
+    favorite: bool = False
+    album_ids: list[uuid.UUID] = msgspec.field(default_factory=list)
+    """The caller's albums that hold the item."""
 
 
 class ItemPage(msgspec.Struct, frozen=True):
@@ -195,3 +201,5 @@ class DeletedAccount(msgspec.Struct, frozen=True):
     items: int
     objects: int
     chat_sessions: int
+    albums: int = 0
+    """Albums deleted with their links (their items are counted in ``items``)."""

@@ -41,6 +41,14 @@ def _filter_sql(user_id: str, filters: Filters, params: _Params) -> str:
         clauses.append(f"i.created_at >= {params.add(filters.created_after)}")
     if filters.created_before:
         clauses.append(f"i.created_at < {params.add(filters.created_before)}")
+    if filters.album_id is not None:
+        album = params.add(filters.album_id)
+        clauses.append(
+            f"""EXISTS (SELECT 1 FROM album_items ai WHERE ai.album_id = {album}
+                         AND ai.item_id = i.id AND ai.user_id = i.user_id)"""
+        )
+    if filters.favorite is not None:
+        clauses.append(f"i.favorited_at IS {'NOT ' if filters.favorite else ''}NULL")
     if filters.has_text is not None:
         clauses.append(f"(a.visible_text <> '') = {params.add(filters.has_text)}")
     return " AND ".join(clauses)

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from collections_shared.domain.search import Filters
+
 MAX_MESSAGE_CHARS = 4000
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
 SessionId = Annotated[str, msgspec.Meta(pattern=SESSION_ID_PATTERN, max_length=64)]
@@ -16,6 +18,8 @@ class ChatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     message: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
     session_id: SessionId | None = None
     """Continue this session; omit to start a new one."""
+    filters: Filters | None = None
+    """A scope every search of this turn keeps to, e.g. ``{"album_id": ...}``."""
 
 
 class Citation(msgspec.Struct, frozen=True, tag="item", tag_field="kind"):

@@ -34,6 +34,10 @@ class Filters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defa
     taken_before: datetime | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    album_id: uuid.UUID | None = None
+    """Only items in this album of the caller's (another user's album is a 404)."""
+    favorite: bool | None = None
+    """True: only favourites; false: only items that are not."""
     has_text: bool | None = None
     """Only items with (``true``) or without (``false``) words visible in the image."""
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from collections_chat.agent.clients import SearchClient, WebSearch
 from collections_chat.agent.state import State, ToolCall
@@ -48,3 +48,5 @@ class Context:
     max_tool_iterations: int = 3
     max_history_messages: int = 30
     search_limit: int = 5
+    scope: dict[str, Any] = field(default_factory=dict)
+    """Search filters the caller set for this turn (e.g. an album); they win over the model's."""

@@ -168,8 +168,11 @@ async def search_collection(context: Context, arguments: SearchArguments) -> Too
         "mode": arguments.mode,
         "limit": arguments.limit or context.search_limit,
     }
-    if arguments.filters is not None:
-        body["filters"] = msgspec.to_builtins(arguments.filters)
+    filters = msgspec.to_builtins(arguments.filters) if arguments.filters is not None else {}
+    # The caller's scope (e.g. an album) wins over what the model asked for.
+    filters.update(context.scope)
+    if filters:
+        body["filters"] = filters
     response = await context.search.search(context.principal.token, body)
     cards = [_card(result) for result in response.results]
     found: list[Found] = [

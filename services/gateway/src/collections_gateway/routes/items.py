@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -15,6 +16,7 @@ from litestar.params import Body, Parameter
 
 from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
+from collections_gateway.listing import ListQuery, Order, Sort, as_utc
 from collections_gateway.schemas import (
     Accepted,
     ItemDetail,
@@ -153,7 +155,13 @@ class ItemsController(Controller):
     ) -> LookupResult:
         return await items.lookup(principal.user_id, data.sha256)
 
-    @get("/", summary="List items, newest first")
+    @get(
+        "/",
+        summary="List items: newest upload first, or by date taken; by album, favourite, dates",
+        description="`sort=taken` orders by the EXIF date, else the upload time; `from` "
+        "(inclusive) and `to` (exclusive) bound the same date. Cursors are stable under inserts.",
+        opt={"problems": [404]},  # album_id names no album of the caller's
+    )
     async def list_items(
         self,
         principal: Principal,
@@ -162,10 +170,24 @@ class ItemsController(Controller):
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
         status: Status | None = None,
         category: Annotated[str | None, Parameter(max_length=48)] = None,
+        album_id: uuid.UUID | None = None,
+        favorite: bool | None = None,
+        sort: Sort = "uploaded",
+        order: Order = "desc",
+        since: Annotated[datetime | None, Parameter(query="from")] = None,
+        until: Annotated[datetime | None, Parameter(query="to")] = None,
     ) -> ItemPage:
-        return await items.list_items(
-            principal.user_id, limit=limit, cursor=cursor, status=status, category=category
+        query = ListQuery(
+            sort=sort,
+            order=order,
+            status=status,
+            category=category,
+            album_id=album_id,
+            favorite=favorite,
+            since=as_utc(since),
+            until=as_utc(until),
         )
+        return await items.list_items(principal.user_id, query, limit=limit, cursor=cursor)
 
     @get("/{item_id:uuid}", summary="One item: status, failure, URLs, latest analysis, EXIF")
     async def get_item(

@@ -39,6 +39,7 @@ def render_index(template: str) -> bytes:
 
 
 _INDEX = render_index((_STATIC / "index.html").read_text(encoding="utf-8"))
+_SHARED = (_STATIC / "shared.html").read_bytes()
 
 
 @get("/", include_in_schema=False, cache=False)
@@ -50,7 +51,22 @@ async def index() -> Response[bytes]:
     )
 
 
+@get("/shared", include_in_schema=False, cache=False)
+async def shared_page() -> Response[bytes]:
+    """A shared album's page: its token is in the fragment, so no request or log carries it."""
+    return Response(
+        _SHARED,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "content-security-policy": CONTENT_SECURITY_POLICY,
+            "cache-control": "no-cache",
+            "referrer-policy": "no-referrer",
+        },
+    )
+
+
 UI_ROUTES = [
     index,
+    shared_page,
     create_static_files_router(path="/static", directories=[_STATIC], include_in_schema=False),
 ]

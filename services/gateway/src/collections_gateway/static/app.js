@@ -1,16 +1,23 @@
 // The Collections web UI: wires the modules together (see README.md for the module map).
 // Modules depend downwards only (api, state, dom at the bottom); they meet through state.js.
 import { setupAnalysis } from "./analysis.js";
+import { setupAccount } from "./account.js";
+import { setupAlbums } from "./albums.js";
 import { setupAuth } from "./auth.js";
+import { resetBrowse } from "./browse.js";
 import { closeChat, resetChat, setupChat } from "./chat.js";
 import { closeDetail, setupDetail } from "./detail.js";
 import { $, show } from "./dom.js";
+import { setupFavorites } from "./favorites.js";
 import { clearGrid, loadLibrary, setupGrid } from "./grid.js";
 import { startLive, stopLive } from "./live.js";
 import { reportError } from "./notices.js";
 import { loadPreferences, setupPreferences } from "./preferences.js";
 import { clearSearch, setupSearch } from "./search.js";
+import { setupSelection } from "./selection.js";
+import { setupSessions } from "./sessions.js";
 import { store } from "./state.js";
+import { setupTimeline } from "./timeline.js";
 import { setupUploads } from "./upload.js";
 
 function signedIn(user) {
@@ -31,6 +38,7 @@ function signedOut() {
   closeChat();
   resetChat();
   clearSearch();
+  resetBrowse();
   clearGrid();
   $("#who").textContent = "";
   for (const id of ["#library", "#search-form", "#account"]) show($(id), false);
@@ -48,6 +56,12 @@ setupAnalysis();
 setupUploads();
 setupSearch();
 setupChat();
+setupSessions();
 setupPreferences();
+setupFavorites();
+setupAlbums();
+setupSelection();
+setupTimeline();
+setupAccount();
 store.on("user", (user) => (user ? signedIn(user) : signedOut()));
 setupAuth();

@@ -54,6 +54,7 @@ async function read(response, reply) {
     else if (message.event === "done") {
       sessionId = typeof data.session_id === "string" ? data.session_id : sessionId;
       if (typeof data.reply === "string" && data.reply) reply.words.textContent = data.reply;
+      store.emit("chat-turn", sessionId);
     } else if (message.event === "error") fail(reply, data.message || "The assistant could not answer.");
   }
 }
@@ -88,6 +89,24 @@ function toggle(open) {
   $("#chat-toggle").setAttribute("aria-expanded", String(open));
   if (open) $("#chat-input").focus();
   else $("#chat-toggle").focus();
+}
+
+/** The session the next message continues, or null for a new one. */
+export function currentSession() {
+  return sessionId;
+}
+
+/** Show an earlier session's messages (`GET /chat/sessions/{id}`); the next message continues it. */
+export function resumeSession(session) {
+  streaming?.abort();
+  sessionId = session.session_id;
+  $("#chat-log").replaceChildren();
+  for (const message of Array.isArray(session.messages) ? session.messages : []) {
+    const role = message.role === "user" ? "user" : "assistant";
+    const shown = bubble(role, String(message.content ?? ""));
+    if (role === "assistant") cite(shown, message.citations);
+  }
+  $("#chat-input").focus();
 }
 
 /** Forget the conversation (a new chat, or signing out). */

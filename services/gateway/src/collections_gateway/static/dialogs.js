@@ -81,3 +81,11 @@ export async function promptDialog({ title, message = "", label, value = "", con
 export async function alertDialog({ title, message = "", confirm = "OK" }) {
   await run({ title, message, confirm });
 }
+
+/**
+ * A dialog around `body` (labelled controls the caller reads afterwards); resolves to true on
+ * confirm. `focus` is the control that has focus first; without `cancel` only confirm closes it.
+ */
+export function formDialog({ title, message = "", body, focus, confirm = "OK", cancel = "Cancel" }) {
+  return run({ title, message, confirm, cancel, field: { label: body, input: focus } });
+}

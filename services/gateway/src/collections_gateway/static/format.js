@@ -11,3 +11,11 @@ export function plural(count, word) {
 export function failureText(failure) {
   return `${failure.stage} failed: ${failure.message} (${failure.code})`;
 }
+
+const MONTH = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
+
+/** The month (UTC, as the timeline counts) an item was taken in, else uploaded in. */
+export function monthOf(item) {
+  const when = Date.parse(item.taken_at || item.created_at);
+  return Number.isFinite(when) ? MONTH.format(when) : "Undated";
+}

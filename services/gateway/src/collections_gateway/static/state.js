@@ -35,7 +35,11 @@ export class Store extends EventTarget {
 // user: the signed-in email or null. Signals: "open-item" (an item id to show in detail).
 export const store = new Store({ user: null });
 
-const created = (entry) => Date.parse(entry.item.created_at) || 0;
+// Where an item sorts: by upload, or on the timeline by the date taken (else the upload).
+function sortKey(entry, sort) {
+  const item = entry.item;
+  return Date.parse(sort === "taken" ? item.taken_at || item.created_at : item.created_at) || 0;
+}
 
 /**
  * The items the grid shows: the library (newest first, optionally one status) or search
@@ -86,8 +90,13 @@ export class ItemList extends EventTarget {
     this.#changed("more");
   }
 
+  // Favourites and albums (browse.js) also decide: an item unstarred or taken out leaves them.
   #matches(item) {
-    return this.view.kind === "library" && (!this.view.status || item.status === this.view.status);
+    const view = this.view;
+    if (view.kind !== "library" || (view.status && item.status !== view.status)) return false;
+    if (view.scope === "favorites" && item.favorite === false) return false;
+    const albums = item.album_ids;
+    return !(view.scope === "album" && Array.isArray(albums) && !albums.includes(view.albumId));
   }
 
   /** An item that was uploaded or changed: shown, updated or dropped as the view says. */
@@ -101,14 +110,25 @@ export class ItemList extends EventTarget {
       this.#changed("changed", item.id);
     } else if (entry) {
       this.remove(item.id);
-    } else if (this.#matches(item)) {
+    } else if (this.#matches(item) && this.#newcomer(item)) {
       this.#insert({ item, score: null });
     }
   }
 
+  // A new item belongs to a view of everything, or of an album or the favourites it is in; a
+  // view that jumped to a month starts before any new upload.
+  #newcomer(item) {
+    const view = this.view;
+    if (view.before) return false;
+    if (view.scope === "favorites") return item.favorite === true;
+    if (view.scope === "album") return Array.isArray(item.album_ids) && item.album_ids.includes(view.albumId);
+    return true;
+  }
+
   #insert(entry) {
     const entries = this.entries();
-    const index = entries.findIndex((other) => created(other) < created(entry));
+    const sort = this.view.sort;
+    const index = entries.findIndex((other) => sortKey(other, sort) < sortKey(entry, sort));
     // Past the last loaded page the item belongs to a page not fetched yet.
     if (index < 0 && this.more) return;
     const at = index < 0 ? this.#order.length : index;
