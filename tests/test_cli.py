@@ -19,6 +19,7 @@ from collections_devtools.local.stack import LocalStack
 from collections_devtools.testing.api import PASSWORD, ApiUser, sign_up
 from collections_devtools.testing.fixtures import free_port
 from collections_devtools.testing.images import jpeg
+from collections_devtools.testing.local_library import SEED_ANALYSIS, make_library
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
 
@@ -168,3 +169,50 @@ async def test_chat_one_turn_prints_a_reply_and_its_session(cli: Cli) -> None:
     assert 0 == result.code, result.err
     assert result.out.strip()
     assert "session " in result.err
+
+
+async def test_import_local_twice_adds_nothing_the_second_time(cli: Cli, tmp_path: Path) -> None:
+    """A collections-local library imports with provider ``import`` analyses (origin and times
+    kept), bad items are reported one by one, a dry run uploads nothing, a second run adds
+    nothing, and an image the pipeline refuses leaves no item behind."""
+    corrupt = hostile_images.truncated(hostile_images.jpeg(), 0.3)
+    folder = make_library(
+        tmp_path,
+        [
+            {
+                "id": "ramen",
+                "image": jpeg(96, 64, seed=500),
+                "analyses": [json.dumps(SEED_ANALYSIS)],
+            },
+            {"id": "plain", "image": jpeg(96, 64, seed=501)},
+            {"id": "gone"},
+            {"id": "garbled", "image": jpeg(96, 64, seed=502), "analyses": ["{nope"]},
+            {"id": "corrupt", "image": corrupt, "analyses": [json.dumps(SEED_ANALYSIS)]},
+        ],
+    )
+    dry = await cli("import-local", str(folder), "--dry-run", "--json")
+    assert 1 == dry.code, dry.err  # two problems are reported
+    assert 0 == len((await cli("items", "list", "--json")).out.split())
+
+    first = await cli("import-local", str(folder), "--wait", "--json")
+    assert 1 == first.code, first.err
+    report = json.loads(first.out)
+    outcomes = {entry["source_id"]: entry["outcome"] for entry in report["entries"]}
+    assert {"ramen": "imported", "plain": "imported", "gone": "invalid",
+            "garbled": "invalid", "corrupt": "refused"} == outcomes  # fmt: skip
+    ramen = next(e for e in report["entries"] if e["source_id"] == "ramen")
+    detail = json.loads((await cli("items", "show", ramen["item_id"])).out)
+    assert ("searchable", "import") == (detail["status"], detail["analysis"]["provider"])
+    assert "Best ramen in Fukuoka" == detail["analysis"]["analysis"]["headline"]
+    assert ["Fukuoka"] == detail["analysis"]["analysis"]["places"]
+    assert "claude-sonnet-4" == detail["analysis"]["model"]
+    assert "anthropic" == detail["analysis"]["source"]["provider"]
+    assert detail["created_at"].startswith("2024-03-05T10:20:30")
+    listed = [json.loads(line) for line in (await cli("items", "list", "--json")).out.splitlines()]
+    assert 2 == len(listed)  # the refused one was removed again
+
+    second = await cli("import-local", str(folder), "--json")
+    again = json.loads(second.out)
+    assert (0, 2) == (again["imported"], again["already"])
+    table = await cli("import-local", str(folder), "--wait")
+    assert "items" in table.out and "2/5" in table.out

@@ -1,4 +1,5 @@
-"""Following items through the pipeline until each is ``searchable`` or ``failed``.
+"""Following items through the pipeline until each is ``searchable`` or ``failed`` (or past
+another stage).
 
 The ``/events`` stream says when an item changes; a sweep of the newest items every few seconds
 catches what changed before the stream was subscribed (or while it reconnected). Both feed one
@@ -20,6 +21,8 @@ from collections_cli.client import ApiClient
 from collections_cli.errors import CliError
 
 TERMINAL = frozenset({"searchable", "failed"})
+PAST_INGEST = frozenset({"processed", "analyzed", "searchable", "failed"})
+"""Ingest has validated the image (or refused it)."""
 SWEEP_SECONDS = 5.0
 _MAX_SWEEP_PAGES = 20
 
@@ -35,16 +38,26 @@ class Follower:
     """Collects the terminal outcome of each item id in ``pending``."""
 
     def __init__(
-        self, client: ApiClient, pending: set[str], on_done: Callable[[str, Outcome], None]
+        self,
+        client: ApiClient,
+        pending: set[str],
+        on_done: Callable[[str, Outcome], None],
+        *,
+        until: frozenset[str] = TERMINAL,
     ) -> None:
         self.client = client
+        self.until = until
         self.pending = set(pending)
         self.outcomes: dict[str, Outcome] = {}
         self._on_done = on_done
         self._finished = asyncio.Event()
 
     def _record(self, item_id: str, outcome: Outcome) -> None:
-        if item_id in self.pending and item_id not in self.outcomes and outcome.status in TERMINAL:
+        if (
+            item_id in self.pending
+            and item_id not in self.outcomes
+            and outcome.status in self.until
+        ):
             self.outcomes[item_id] = outcome
             self._on_done(item_id, outcome)
             if len(self.outcomes) == len(self.pending):

@@ -23,6 +23,7 @@ from collections_cli import browse, chat
 from collections_cli.client import ApiClient
 from collections_cli.config import TokenStore, api_url, config_dir
 from collections_cli.errors import CliError
+from collections_cli.importer import LocalImporter, validation_table
 from collections_cli.upload import Uploader
 
 app = typer.Typer(
@@ -249,6 +250,30 @@ def export(
 
     count = _run(work)
     err.print(f"exported {count} item(s)")
+
+
+@app.command(name="import-local")
+def import_local(
+    folder: Annotated[Path, typer.Argument(help="A collections-local data folder")],
+    wait: Annotated[bool, typer.Option(help="Follow every item until searchable")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Validate and count, upload nothing")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=16, help="Uploads at once")] = 4,
+    timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most")] = 1800.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+) -> None:
+    """Import a collections-local library (collections.db + images/); again adds nothing."""
+
+    async def work(client: ApiClient) -> bool:
+        importer = LocalImporter(client, err, concurrency=concurrency)
+        report = await importer.run(folder, dry_run=dry_run, wait=wait, within=timeout)
+        if as_json:
+            out.print_json(json.dumps(report.as_json()))
+        else:
+            validation_table(out, report, wait)
+        return bool(report.problems())
+
+    if _run(work):
+        raise typer.Exit(1)
 
 
 def run() -> None:

@@ -58,6 +58,7 @@ def analysis_out(version: AnalysisVersion, changed: list[str] | None = None) -> 
         user_fields=version.user_fields,
         restored_from=version.restored_from,
         changed=changed or [],
+        source=version.source,
     )
 
 

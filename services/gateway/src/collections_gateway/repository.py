@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -25,14 +26,17 @@ class NewItem(msgspec.Struct, frozen=True, kw_only=True):
     idempotency_key: str | None
     imported_analysis: dict[str, Any] | None
     correlation_id: str
+    created_at: datetime | None = None
+    """None: now. An imported item keeps the time it was added to the system it comes from."""
 
 
 async def insert_item(connection: Connection, item: NewItem) -> None:
     await connection.execute(
         """INSERT INTO items (id, user_id, status, filename, declared_content_type, size_bytes,
                               original_key, sha256, idempotency_key, imported_analysis,
-                              correlation_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+                              correlation_id, created_at, updated_at, status_changed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                   coalesce($12, now()), now(), now())""",
         item.id,
         item.user_id,
         item.status,
@@ -44,6 +48,7 @@ async def insert_item(connection: Connection, item: NewItem) -> None:
         item.idempotency_key,
         item.imported_analysis,
         item.correlation_id,
+        item.created_at,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from collections_shared.domain.analysis import Analysis, ProviderFailure
+from collections_shared.domain.imports import ImportSource
 
 Email = Annotated[
     str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -80,6 +81,8 @@ class AnalysisOut(msgspec.Struct, frozen=True):
     """The version this one restored."""
     changed: list[str] = msgspec.field(default_factory=list)
     """In a version list: the fields that differ from the version before it."""
+    source: ImportSource | None = None
+    """For provider ``import``: the system it was migrated from, its ids, provider and model."""
 
 
 class ItemSummary(msgspec.Struct, frozen=True):

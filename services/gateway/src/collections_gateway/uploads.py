@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 import msgspec
@@ -19,8 +20,8 @@ from collections_gateway.s3objects import S3Objects
 from collections_gateway.schemas import PresignedUpload, UploadRequest
 from collections_gateway.settings import Settings
 from collections_shared.db import Pool, tenant_transaction
-from collections_shared.domain.analysis import Analysis
 from collections_shared.domain.filenames import sanitize_filename
+from collections_shared.domain.imports import ImportedAnalysis, envelope
 from collections_shared.domain.item import ItemRecord
 from collections_shared.domain.keys import original_key
 from collections_shared.domain.media import ALLOWED_TYPES, SNIFF_BYTES, detect_image_type
@@ -40,8 +41,13 @@ class Upload:
     data: bytes
     declared_type: str
     idempotency_key: str | None
-    imported: Analysis | None
+    imported: ImportedAnalysis | None
     correlation_id: str
+
+
+def _kept_upload_time(imported: ImportedAnalysis | None) -> datetime | None:
+    """A migrated item keeps the time it was added to the system it comes from."""
+    return imported.source.item_created_at if imported and imported.source else None
 
 
 class UploadsService:
@@ -83,7 +89,8 @@ class UploadsService:
             original_key="",
             sha256=sha256,
             idempotency_key=upload.idempotency_key,
-            imported_analysis=msgspec.to_builtins(upload.imported) if upload.imported else None,
+            imported_analysis=envelope(upload.imported) if upload.imported else None,
+            created_at=_kept_upload_time(upload.imported),
             correlation_id=upload.correlation_id,
         )
         item = msgspec.structs.replace(

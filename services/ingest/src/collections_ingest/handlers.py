@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collections_ingest import repository
@@ -21,6 +22,7 @@ from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.analysis import Provenance
 from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
+from collections_shared.domain.imports import read_envelope
 from collections_shared.domain.item import ItemRecord
 from collections_shared.domain.keys import derivative_key, derivative_prefix
 from collections_shared.errors import PermanentError, TransientError
@@ -157,16 +159,26 @@ class IngestHandler:
     async def _store_import(self, connection: Any, item: ItemRecord) -> None:
         """An analysis supplied on upload replaces the analyzer for this item."""
         try:
-            analysis = normalize_analysis(item.imported_analysis)
-        except InvalidAnalysisError as error:
+            data, source, original = read_envelope(item.imported_analysis)
+            analysis = normalize_analysis(data)
+        except (InvalidAnalysisError, msgspec.ValidationError) as error:
             raise PermanentError("invalid_analysis", str(error)) from error
+        raw: dict[str, Any] = {}
+        if source is not None:
+            raw = {"source": msgspec.to_builtins(source), "original": original}
         await insert_analysis(
             connection,
             user_id=item.user_id,
             item_id=item.id,
             source_event_id=derived_event_id(item.id, "import", item.generation),
             analysis=analysis,
-            provenance=Provenance(provider="import", model="import", prompt_version="import"),
+            provenance=Provenance(
+                provider="import",
+                model=(source.model if source else "") or "import",
+                prompt_version="import",
+                raw=raw,
+                created_at=source.analysis_created_at if source else None,
+            ),
         )
         await repository.mark_analyzed(connection, item.id)
 

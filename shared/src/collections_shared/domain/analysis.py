@@ -16,6 +16,7 @@ descriptions and caps below are the model's instructions and the stored limits a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 import msgspec
@@ -223,6 +224,8 @@ class Provenance(msgspec.Struct, frozen=True, kw_only=True):
     """Fields whose value the owner set; a later automatic analysis keeps them."""
     restored_from: int | None = None
     """The version this one copies (a restore)."""
+    created_at: datetime | None = None
+    """When it was written, if not now: an imported analysis keeps its time in the source."""
 
 
 def analysis_json_schema() -> dict[str, Any]:

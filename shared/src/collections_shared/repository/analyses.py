@@ -23,6 +23,7 @@ from collections_shared.domain.analysis import (
     Provenance,
     ProviderFailure,
 )
+from collections_shared.domain.imports import ImportSource
 
 _COLUMN_OF = {"text": "visible_text"}
 COLUMNS: tuple[str, ...] = tuple(_COLUMN_OF.get(name, name) for name in ANALYSIS_FIELDS)
@@ -38,7 +39,7 @@ def analysis_columns(alias: str) -> str:
 
 VERSION_COLUMNS = f"""id, item_id, version, provider, model, prompt_version, created_at,
     input_tokens, output_tokens, latency_ms, user_fields, restored_from, fallback,
-    {ANALYSIS_COLUMNS}"""
+    data -> 'raw' -> 'source' AS import_source, {ANALYSIS_COLUMNS}"""
 """What :func:`version_from_row` reads."""
 _PROVENANCE_COLUMNS = (
     "provider, model, prompt_version, data, input_tokens, output_tokens, latency_ms, "
@@ -70,6 +71,8 @@ class AnalysisVersion(msgspec.Struct, frozen=True, kw_only=True):
     user_fields: list[str] = msgspec.field(default_factory=list)
     restored_from: int | None = None
     fallback: list[ProviderFailure] = msgspec.field(default_factory=list)
+    source: ImportSource | None = None
+    """Where an imported version comes from (provider ``import``)."""
 
 
 async def find_by_source_event(
@@ -121,6 +124,10 @@ async def insert_analysis(
         *extra,
         *values,
     )
+    if provenance.created_at is not None:
+        await connection.execute(
+            "UPDATE analyses SET created_at = $2 WHERE id = $1", analysis_id, provenance.created_at
+        )
     await connection.execute(
         """UPDATE items SET latest_analysis_id = $2, category = $3, updated_at = now()
             WHERE id = $1""",
@@ -142,6 +149,15 @@ def analysis_from_row(row: Any) -> Analysis:
     return analysis
 
 
+def _import_source(stored: Any) -> ImportSource | None:
+    if stored is None:
+        return None
+    try:
+        return msgspec.convert(stored, ImportSource)
+    except msgspec.ValidationError:
+        return None  # written by a later version of this code: show the version without it
+
+
 def version_from_row(row: Any) -> AnalysisVersion:
     """An :class:`AnalysisVersion` from a row selected with :data:`VERSION_COLUMNS`."""
     return AnalysisVersion(
@@ -158,6 +174,7 @@ def version_from_row(row: Any) -> AnalysisVersion:
         user_fields=list(row["user_fields"]),
         restored_from=row["restored_from"],
         fallback=msgspec.convert(row["fallback"], list[ProviderFailure]),
+        source=_import_source(row["import_source"]),
         analysis=analysis_from_row(row),
     )
 

@@ -30,8 +30,13 @@ from collections_gateway.schemas import (
 )
 from collections_gateway.uploads import Upload, UploadsService
 from collections_shared.auth import Principal
-from collections_shared.domain.analysis import Analysis
 from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
+from collections_shared.domain.imports import (
+    ImportedAnalysis,
+    ImportSource,
+    InvalidImportSourceError,
+    check_source,
+)
 from collections_shared.errors import ValidationFailedError
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -67,21 +72,38 @@ class UploadForm:
     file: UploadFile
     analysis: str | None = None
     """Optional JSON analysis from another system; the vision analyzer is skipped for it."""
+    analysis_source: str | None = None
+    """With ``analysis``: JSON facts of where it comes from (``system``, ``item_id``,
+    ``analysis_id``, ``provider``, ``model``, ``analysis_created_at``, ``item_created_at``)."""
 
 
-def _imported_analysis(raw: str | None) -> Analysis | None:
+def _imported_analysis(raw: str | None, raw_source: str | None) -> ImportedAnalysis | None:
     if raw is None or not raw.strip():
+        if raw_source:
+            raise ValidationFailedError(
+                "analysis_source goes with an analysis part", code="invalid_analysis_source"
+            )
         return None
-    if len(raw) > _MAX_ANALYSIS_JSON:
+    if len(raw) + len(raw_source or "") > _MAX_ANALYSIS_JSON:
         raise ValidationFailedError(
-            "the analysis part is too large (64 KiB max)", code="analysis_too_large"
+            "the analysis parts are too large (64 KiB max)", code="analysis_too_large"
         )
     try:
-        return normalize_analysis(msgspec.json.decode(raw))
+        original = msgspec.json.decode(raw)
+        analysis = normalize_analysis(original)
     except (msgspec.DecodeError, InvalidAnalysisError) as error:
         raise ValidationFailedError(
             f"the analysis part is not valid: {error}", code="invalid_analysis"
         ) from error
+    try:
+        source = (
+            check_source(msgspec.json.decode(raw_source, type=ImportSource)) if raw_source else None
+        )
+    except (msgspec.DecodeError, msgspec.ValidationError, InvalidImportSourceError) as error:
+        raise ValidationFailedError(
+            f"the analysis_source part is not valid: {error}", code="invalid_analysis_source"
+        ) from error
+    return ImportedAnalysis(analysis=analysis, source=source, original=original)
 
 
 def _request_id(request: Request[Any, Any, State]) -> str:
@@ -110,7 +132,7 @@ class ItemsController(Controller):
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
         idempotency_key: IdempotencyKey = None,
     ) -> ItemDetail:
-        imported = _imported_analysis(data.analysis)
+        imported = _imported_analysis(data.analysis, data.analysis_source)
         content = await data.file.read()
         limiter.spend(principal.user_id, "uploads")
         item = await uploads.upload(
