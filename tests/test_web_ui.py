@@ -78,3 +78,49 @@ async def test_a_user_can_upload_search_and_chat_in_the_browser(
         await browser.close()
     assert [] == errors
     assert results is not None and "result" in results
+
+
+async def test_the_status_view_shows_progress_failures_and_retries(
+    stack: LocalStack, photos: list[str], tmp_path: Path
+) -> None:
+    """The Status panel counts items, names a failed one's stage and reason, and retries it."""
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(jpeg(320, 240, seed=3000)[:400])  # a JPEG cut short: ingest refuses it
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = await browser.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: errors.append(message.text) if message.type == "error" else None,
+        )
+        await page.goto(stack.url("gateway"))
+        await page.click("#auth-switch")
+        await page.fill("#auth-email", f"ui-{uuid.uuid4().hex[:8]}@example.com")
+        await page.fill("#auth-password", "Sup3r-Secret-pw")
+        await page.click("#auth-submit")
+        await page.wait_for_selector("#library:not(.hidden)")
+        await page.click("#pipeline-toggle")
+        await page.set_input_files("#file-input", [photos[0], str(broken)])
+        # The panel follows /events: no reload between the upload and these.
+        panel = page.locator("#pipeline-body")
+        await (
+            panel.locator(".badge.searchable")
+            .filter(has_text="searchable 1")
+            .wait_for(timeout=60_000)
+        )
+        failed = panel.locator("li").filter(has_text="corrupt_image")
+        await failed.wait_for(timeout=60_000)
+        assert "ingest" in (await failed.text_content() or "")
+        async with page.expect_response(lambda r: r.url.endswith("/reprocess")) as retried:
+            await failed.locator("button").click()
+        assert 202 == (await retried.value).status
+        # Reprocessed, it fails the same way again and is listed again after its new attempt.
+        await panel.locator("li").filter(has_text="corrupt_image").wait_for(timeout=60_000)
+        await browser.close()
+    assert [] == errors

@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 
 from collections_gateway import repository
+from collections_gateway.pipeline import pipeline_summary
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.schemas import (
     AnalysisOut,
@@ -18,6 +19,7 @@ from collections_gateway.schemas import (
     ItemDetail,
     ItemPage,
     ItemSummary,
+    PipelineSummary,
 )
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.item import ItemRecord
@@ -110,6 +112,10 @@ class ItemsService:
         page = rows[:limit]
         next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
         return ItemPage(items=[await self.summary(item) for item in page], next_cursor=next_cursor)
+
+    async def pipeline(self, user_id: str) -> PipelineSummary:
+        """Counts per status, the items in progress and the failed ones (``GET /items/summary``)."""
+        return await pipeline_summary(self.pool, user_id)
 
     async def detail(self, user_id: str, item_id: uuid.UUID) -> ItemDetail:
         async with tenant_transaction(self.pool, user_id) as connection:

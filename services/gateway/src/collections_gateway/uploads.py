@@ -18,6 +18,7 @@ from collections_gateway.presign import presigned_post
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.schemas import PresignedUpload, UploadRequest
 from collections_gateway.settings import Settings
+from collections_shared import tracing
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.analysis import Analysis
 from collections_shared.domain.filenames import sanitize_filename
@@ -84,6 +85,7 @@ class UploadsService:
             idempotency_key=upload.idempotency_key,
             imported_analysis=msgspec.to_builtins(upload.imported) if upload.imported else None,
             correlation_id=upload.correlation_id,
+            traceparent=tracing.current_traceparent(),
         )
         item = msgspec.structs.replace(
             item, original_key=original_key(user_id, item.id, ALLOWED_TYPES[mime])
@@ -165,6 +167,7 @@ class UploadsService:
                     idempotency_key=None,
                     imported_analysis=None,
                     correlation_id=correlation_id,
+                    traceparent=tracing.current_traceparent(),
                 ),
             )
         post = await presigned_post(

@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from collections_embeddings.factory import EmbeddingSettings, build_provider
+from collections_embeddings.metered import MeteredEmbeddings
 from collections_search.routes import search
 from collections_search.service import SearchService
 from collections_search.settings import ENV_PREFIX, Settings
@@ -37,7 +38,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime, httpx.AsyncClient() as http:
             s3 = await runtime.client("s3")
-            provider = build_provider(embedding)
+            provider = MeteredEmbeddings(build_provider(embedding), embedding.resolved_provider())
             app.state.update(
                 runtime=runtime,
                 verifier=TokenVerifier(settings.verifier_config(), http),

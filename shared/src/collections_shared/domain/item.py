@@ -14,6 +14,15 @@ import msgspec
 
 TERMINAL = ("searchable", "failed")
 UNFINISHED = ("pending", "uploaded", "processed", "analyzed")
+STATUSES = (*UNFINISHED, *TERMINAL)
+
+WAITING_FOR = {
+    "pending": "upload",
+    "uploaded": "ingest",
+    "processed": "analyze",
+    "analyzed": "embed",
+}
+"""The stage an unfinished item is waiting for (the ``stage`` names of ``ItemFailed``)."""
 
 
 class ItemRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -99,7 +99,7 @@ async def search_route(
     data: SearchRequest,
 ) -> Response[bytes]:
     if data.uses_llm:
-        limiter.spend(principal.user_id, "llm_calls")
+        await limiter.spend(principal.user_id, "llm_calls")
     body = _encoded(data)
     return _relay(await search.call("POST", "/search", _headers(request), body))
 
@@ -121,7 +121,7 @@ async def chat_route(
     limiter: Limiter,
     data: ChatRequest,
 ) -> Response[bytes]:
-    limiter.spend(principal.user_id, "llm_calls")
+    await limiter.spend(principal.user_id, "llm_calls")
     body = _encoded(data)
     return _relay(await chat.call("POST", "/chat", _headers(request), body))
 
@@ -147,7 +147,7 @@ async def chat_stream_route(
     opened = await chat.open_stream("/chat/stream", _headers(request), _encoded(data))
     if isinstance(opened, UpstreamResponse):
         return _relay(opened)
-    limiter.spend(principal.user_id, "llm_calls")
+    await limiter.spend(principal.user_id, "llm_calls")
     return Stream(opened, media_type="text/event-stream")
 
 

@@ -20,6 +20,7 @@ from collections_gateway.schemas import (
     AnalysisList,
     ItemDetail,
     ItemPage,
+    PipelineSummary,
     PresignedUpload,
     RebuildResult,
     Status,
@@ -94,7 +95,7 @@ class ItemsController(Controller):
     ) -> ItemDetail:
         imported = _imported_analysis(data.analysis)
         content = await data.file.read()
-        limiter.spend(principal.user_id, "uploads")
+        await limiter.spend(principal.user_id, "uploads")
         item = await uploads.upload(
             principal.user_id,
             Upload(
@@ -122,7 +123,7 @@ class ItemsController(Controller):
         limiter: Limiter,
         data: UploadRequest,
     ) -> PresignedUpload:
-        limiter.spend(principal.user_id, "uploads")
+        await limiter.spend(principal.user_id, "uploads")
         return await uploads.presign(principal.user_id, data, _request_id(request))
 
     @get("/", summary="List items, newest first")
@@ -138,6 +139,14 @@ class ItemsController(Controller):
         return await items.list_items(
             principal.user_id, limit=limit, cursor=cursor, status=status, category=category
         )
+
+    @get(
+        "/summary",
+        summary="The caller's items by status, what is in progress and what failed",
+        description="Backs the status view; changes arrive over `GET /events`.",
+    )
+    async def pipeline(self, principal: Principal, items: ItemsService) -> PipelineSummary:
+        return await items.pipeline(principal.user_id)
 
     @get("/{item_id:uuid}", summary="One item: status, failure, URLs, latest analysis, EXIF")
     async def get_item(
@@ -171,7 +180,7 @@ class ItemsController(Controller):
     async def analyze(
         self, principal: Principal, items: ItemsService, limiter: Limiter, item_id: uuid.UUID
     ) -> Accepted:
-        limiter.spend(principal.user_id, "llm_calls")
+        await limiter.spend(principal.user_id, "llm_calls")
         item = await items.analyze(principal.user_id, item_id)
         return Accepted(item_id=item.id, status=item.status, message="a new analysis was requested")  # type: ignore[arg-type]
 

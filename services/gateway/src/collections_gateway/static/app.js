@@ -2,6 +2,7 @@
 // Every value from the API is rendered with textContent, never as HTML.
 import * as api from "/static/api.js";
 import { openChat, resetChat } from "/static/chat.js";
+import { setupPipeline, statusChanged } from "/static/pipeline.js";
 import { loadPreferences, setupPreferences } from "/static/preferences.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -115,6 +116,7 @@ async function follow() {
     for await (const message of api.events(response)) {
       if (message.event !== "status") continue;
       const change = JSON.parse(message.data);
+      statusChanged();
       const node = state.tiles.get(change.item_id);
       if (node && !state.searching) updateTile(node, await api.json(`/items/${change.item_id}`));
     }
@@ -286,6 +288,7 @@ setupAuth();
 setupUploads();
 setupSearch();
 setupPreferences();
+setupPipeline();
 $("#chat-toggle").addEventListener("click", () => openChat());
 $("#chat-new").addEventListener("click", () => resetChat());
 renderAuth();
