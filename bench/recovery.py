@@ -15,7 +15,9 @@ local fake answering after 2 s (a remote provider's latency). A worker is killed
 it has run for 60 s, so the supervisor's restart backoff (which doubles for a process that dies
 young) stays at 1 s.
 
-``BENCH_RECOVERY_KILLS`` (default 6) kills per worker. ``BENCH_RECOVERY_VISIBILITY`` sets the
+The reconciler looks for stuck items after its production default (300 s), not the test stacks'
+30 s, so the visibility timeout alone brings the message back. ``BENCH_RECOVERY_KILLS`` (default
+6) kills per worker. ``BENCH_RECOVERY_VISIBILITY`` sets the
 workers' visibility timeouts for a comparison, e.g. ``120,300,120`` (ingest, analyzer,
 embedder: the values before heartbeats made short ones safe). Run ``python -m bench recovery``.
 """
@@ -241,7 +243,8 @@ def run() -> dict[str, Any]:
 
     async def main(folder: Path) -> dict[str, Any]:
         with FakeVoyage() as voyage:
-            stack = LocalStack(stack_config(folder / "state", **visibility))
+            env = {"INGEST_STUCK_AFTER_SECONDS": "300", **visibility}
+            stack = LocalStack(stack_config(folder / "state", **env))
             try:
                 print(f"stack up in {await stack.start():.1f} s", flush=True)
                 await restart_service(

@@ -9,6 +9,7 @@ exporter instead of OTLP.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -78,21 +79,25 @@ def _worker(aws: AwsStack, name: str) -> dict[str, Any]:
 
 @asynccontextmanager
 async def _serving(app: Litestar) -> AsyncIterator[str]:
-    """``app`` on a real port (uvicorn in this event loop); its URL."""
+    """``app`` on a real port, served by uvicorn in a thread of its own; its URL.
+
+    Its own thread and event loop: the test client runs the gateway in another thread and blocks
+    the test's loop while a request is in flight, so a server on that loop could not answer it.
+    """
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
-    task = asyncio.create_task(server.serve())
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
     while not server.started:
-        if task.done():
-            await task
+        assert thread.is_alive(), "the server did not start"
         await asyncio.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
+        await asyncio.to_thread(thread.join, 30)
 
 
 @asynccontextmanager
