@@ -138,6 +138,47 @@ async def _jwt_cost(stack: LocalStack, token: str) -> dict[str, float]:
     return {"verify_us": round(verify_us, 1), "pyjwt_decode_us": round(decode_us, 1)}
 
 
+LIMITER_CALLS = 20_000
+LIMITER_CONCURRENCY = 32
+
+
+async def _limiter_cost(stack: LocalStack, user_id: str) -> dict[str, float]:
+    """µs of this process's CPU per ``check_rate``, shared (PostgreSQL) and in-process, on core 0.
+
+    32 tasks call it back to back, as 32 connections' requests would; PostgreSQL stays on core 1.
+    """
+    from bench._memory_limiter import MemoryLimiter  # noqa: PLC0415
+    from collections_gateway.limits import Limiter, open_limiter_pool  # noqa: PLC0415
+
+    limits = {"per_minute": 100_000_000, "daily_uploads": 1, "daily_llm_calls": 1}
+    pool = await open_limiter_pool(stack.app_database_url())
+    affinity = os.sched_getaffinity(0)
+    costs: dict[str, float] = {}
+    try:
+        os.sched_setaffinity(0, {SERVER_CORE})
+        for name, limiter in (
+            ("memory", MemoryLimiter(**limits)),
+            ("shared", Limiter(pool, **limits)),
+        ):
+
+            async def caller(limiter: Any = limiter) -> None:
+                for _ in range(LIMITER_CALLS // LIMITER_CONCURRENCY):
+                    await limiter.check_rate(user_id)
+
+            await asyncio.gather(*(caller() for _ in range(LIMITER_CONCURRENCY)))  # warm up
+            started = time.process_time()
+            await asyncio.gather(*(caller() for _ in range(LIMITER_CONCURRENCY)))
+            costs[name] = (time.process_time() - started) / LIMITER_CALLS * 1e6
+    finally:
+        os.sched_setaffinity(0, affinity)
+        await pool.close()
+    return {
+        "limiter_memory_us": round(costs["memory"], 1),
+        "limiter_shared_us": round(costs["shared"], 1),
+        "limiter_added_us": round(costs["shared"] - costs["memory"], 1),
+    }
+
+
 def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as output:
         return subprocess.Popen(
@@ -331,6 +372,11 @@ def _report(rounds: Rounds, jwt_cost: dict[str, float], load_average: str) -> di
         f"JWT: TokenVerifier.verify {jwt_cost['verify_us']} µs per request (JWKS cached), "
         f"PyJWT decode alone {jwt_cost['pyjwt_decode_us']} µs"
     )
+    print(
+        f"rate limit check, in-process CPU with {LIMITER_CONCURRENCY} concurrent callers: shared "
+        f"{jwt_cost['limiter_shared_us']} µs, in-process {jwt_cost['limiter_memory_us']} µs "
+        f"(+{jwt_cost['limiter_added_us']} µs; target ≤ {TARGET_LIMITER_CPU_MS * 1000:.0f} µs)"
+    )
     summary.update(_limiter_report(rounds))
     return summary
 
@@ -373,7 +419,9 @@ def run() -> dict[str, Any]:
         print(f"stack up in {started:.1f} s; seeding {ITEMS} items")
         user = await _seed(stack)
         await _quiet(stack)
-        return user, await _jwt_cost(stack, user.token)
+        costs = await _jwt_cost(stack, user.token)
+        costs.update(await _limiter_cost(stack, user.user_id))
+        return user, costs
 
     with tempfile.TemporaryDirectory(prefix="collections-bench-") as folder:
         stack = LocalStack(stack_config(Path(folder) / "state", **RATE_LIMIT))

@@ -3,10 +3,11 @@
 Starts the local stack in a temporary directory and, for each worker in turn (ingest, analyzer,
 embedder, then again), uploads one photo, waits until that worker holds its message (its
 ``collections_messages_in_flight`` gauge on ``/metrics`` reads 1), SIGKILLs the worker's process
-group, and times the item until it is ``searchable``. A kill counts only if the dead worker's
-message was still in flight on the queue right after it (else the work had finished and there
-was nothing to recover); the stack's supervisor restarts the worker, which receives the message
-again once its visibility timeout runs out.
+group, and times the item until it is ``searchable``. Each upload waits until every queue is
+empty, and a kill counts only if, right after it, the item still had the status that worker
+moves it on from and the worker's queue still had a message in flight (else the work had
+finished and there was nothing to recover). The stack's supervisor restarts the worker, which
+receives the message again once its visibility timeout runs out.
 
 So that each stage holds its message long enough to be caught: ingest gets a 24-megapixel photo
 (decoding and two derivatives take about a second), the analyzer runs its local provider (OCR,
@@ -17,7 +18,11 @@ young) stays at 1 s.
 
 The reconciler looks for stuck items after its production default (300 s), not the test stacks'
 30 s, so the visibility timeout alone brings the message back. ``BENCH_RECOVERY_KILLS`` (default
-6) kills per worker. ``BENCH_RECOVERY_VISIBILITY`` sets the
+6) kills per worker. ``BENCH_RECOVERY_STANDBY=1`` runs a second process of each worker on the
+same queue, as a second task would be in production: the message then comes back to the
+survivor after the visibility timeout, whatever the killed process's restart takes (only kills of
+the stack's own process count; if the standby took the item, the upload is repeated).
+``BENCH_RECOVERY_VISIBILITY`` sets the
 workers' visibility timeouts for a comparison, e.g. ``120,300,120`` (ingest, analyzer,
 embedder: the values before heartbeats made short ones safe). Run ``python -m bench recovery``.
 """
@@ -28,6 +33,7 @@ import asyncio
 import io
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -40,16 +46,21 @@ import httpx
 from PIL import Image
 
 from collections_devtools.fakes.voyage import FakeVoyage, Reply
+from collections_devtools.local.readiness import wait_for_http
 from collections_devtools.local.stack import LocalStack
 from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.fixtures import free_port
 from collections_devtools.testing.golden import GOLDEN
 from collections_devtools.testing.images import jpeg
-from collections_devtools.testing.outages import restart_service, wait_healthy
+from collections_devtools.testing.outages import queue_depths, restart_service, wait_healthy
 from collections_devtools.testing.stack import stack_config
 from collections_shared.aws import AwsClients
 
 WORKERS = ("ingest", "analyzer", "embedder")
+WAITING = {"ingest": "uploaded", "analyzer": "processed", "embedder": "analyzed"}
+"""The status an item has while each worker holds its message."""
 KILLS = int(os.environ.get("BENCH_RECOVERY_KILLS", "6"))
+STANDBY = os.environ.get("BENCH_RECOVERY_STANDBY", "") not in {"", "0"}
 TARGET_P95_SECONDS = 30.0
 _STABLE_SECONDS = 61.0  # the supervisor resets its restart backoff after 60 s up
 _EMBED_DELAY_SECONDS = 2.0
@@ -71,6 +82,8 @@ class Rig:
     voyage: FakeVoyage
     photos: list[bytes]
     up_since: dict[str, float] = field(default_factory=dict)
+    standby: dict[str, str] = field(default_factory=dict)
+    """Each worker's second process, when ``BENCH_RECOVERY_STANDBY`` is set: its URL."""
     trials: list[Trial] = field(default_factory=list)
     missed: dict[str, int] = field(default_factory=dict)
 
@@ -113,14 +126,20 @@ async def _in_flight(http: httpx.AsyncClient, url: str, queue: str) -> float:
     return 0.0
 
 
-async def _wait_in_flight(stack: LocalStack, worker: str, within: float = 120) -> None:
+async def _wait_in_flight(rig: Rig, worker: str, within: float = 120) -> bool:
+    """Until the stack's ``worker`` holds a message: True; False if its standby took it."""
     deadline = time.monotonic() + within
+    queue = f"collections-{worker}"
+    standby = rig.standby.get(worker)
     async with httpx.AsyncClient(timeout=2) as http:
-        while await _in_flight(http, stack.url(worker), f"collections-{worker}") < 1:
+        while await _in_flight(http, rig.stack.url(worker), queue) < 1:
+            if standby is not None and await _in_flight(http, standby, queue) >= 1:
+                return False
             if time.monotonic() > deadline:
                 msg = f"{worker} did not take the item within {within:.0f} s"
                 raise RuntimeError(msg)
             await asyncio.sleep(0.005)
+    return True
 
 
 async def _held(stack: LocalStack, worker: str) -> int:
@@ -155,9 +174,20 @@ async def _wait_searchable(stack: LocalStack, item_id: str, within: float = 900)
         await asyncio.sleep(0.1)
 
 
+async def _quiet(stack: LocalStack, within: float = 900) -> None:
+    """Until no queue holds a message (a killed stage's late redelivery included)."""
+    deadline = time.monotonic() + within
+    while any((await queue_depths(stack)).values()):
+        if time.monotonic() > deadline:
+            msg = f"the queues did not empty within {within:.0f} s"
+            raise RuntimeError(msg)
+        await asyncio.sleep(0.5)
+
+
 async def _trial(rig: Rig, worker: str, seed: int) -> Trial | None:
     """One upload, one kill of ``worker`` while it holds it; None if the kill came too late."""
     stack = rig.stack
+    await _quiet(stack)  # so the message the worker holds is this item's
     await asyncio.sleep(
         max(0.0, rig.up_since.get(worker, 0.0) + _STABLE_SECONDS - time.monotonic())
     )
@@ -166,10 +196,13 @@ async def _trial(rig: Rig, worker: str, seed: int) -> Trial | None:
     response = await upload(rig.api, rig.user, _photo(rig, worker, seed), f"r{seed}.jpg")
     assert response.status_code == 202, response.text
     item_id = str(response.json()["id"])
-    await _wait_in_flight(stack, worker)
+    if not await _wait_in_flight(rig, worker):
+        await _wait_searchable(stack, item_id)
+        rig.missed[worker] = rig.missed.get(worker, 0) + 1
+        return None
     stack.processes[worker].kill()
     killed = time.monotonic()
-    held = await _held(stack, worker)
+    held = await _held(stack, worker) if await _status(stack, item_id) == WAITING[worker] else 0
     await wait_healthy(stack, worker, within=120)
     restarted = time.monotonic()
     rig.up_since[worker] = restarted
@@ -204,10 +237,11 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def _report(rig: Rig, visibility: dict[str, str]) -> dict[str, Any]:
     label = ", ".join(f"{k}={v}" for k, v in visibility.items()) or "the defaults"
-    print(f"\nvisibility timeouts: {label}; {KILLS} kills per worker")
+    standby = "a standby process per worker" if STANDBY else "one process per worker"
+    print(f"\nvisibility timeouts: {label}; {standby}; {KILLS} kills per worker")
     print("| worker | kills | p50 s | p95 s | max s | worker back (median) s | missed kills |")
     print("|---|---|---|---|---|---|---|")
-    summary: dict[str, Any] = {"visibility": visibility or "defaults"}
+    summary: dict[str, Any] = {"visibility": visibility or "defaults", "standby": STANDBY}
     for worker in WORKERS:
         seconds = [t.seconds for t in rig.trials if t.worker == worker]
         restarts = [t.restart_seconds for t in rig.trials if t.worker == worker]
@@ -237,6 +271,28 @@ async def _check_no_duplicates(stack: LocalStack, user: ApiUser) -> list[str]:
     return [row["id"] for row in rows if row["analyses"] != 1 or row["embeddings"] != 1]
 
 
+async def _start_standbys(
+    stack: LocalStack,
+) -> dict[str, tuple[str, asyncio.subprocess.Process]]:
+    """A second process of each worker on the same queues (as a second ECS task would be)."""
+    started: dict[str, tuple[str, asyncio.subprocess.Process]] = {}
+    for worker in WORKERS:
+        port = free_port()
+        env = {**stack.processes[worker].spec.env, f"{worker.upper()}_PORT": str(port)}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            f"collections_{worker}",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        started[worker] = (url, process)
+        await wait_for_http(f"{url}/health", f"the standby {worker}", 180, ready=lambda s: s == 200)
+    return started
+
+
 def run() -> dict[str, Any]:
     """Start a stack, kill each worker ``KILLS`` times while it holds an item, print the table."""
     visibility = _visibility_env()
@@ -253,15 +309,20 @@ def run() -> dict[str, Any]:
                     EMBEDDER_VOYAGE_API_KEY=voyage.api_key,
                     EMBEDDER_VOYAGE_BASE_URL=voyage.url,
                 )
+                standbys = await _start_standbys(stack) if STANDBY else {}
                 async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as api:
                     user = await sign_up(api, f"recovery-{uuid.uuid4().hex[:8]}@example.com")
                     photos = [
                         path.read_bytes() for path in sorted((GOLDEN / "images").glob("*.jpg"))
                     ]
                     rig = Rig(stack, api, user, voyage, photos or [jpeg(640, 480)])
+                    rig.standby = {worker: url for worker, (url, _) in standbys.items()}
                     await _run(rig)
                     duplicates = await _check_no_duplicates(stack, user)
             finally:
+                for _, process in standbys.values():
+                    process.terminate()
+                    await process.wait()
                 await stack.stop()
         summary = _report(rig, visibility)
         print(f"items with more than one analysis or embedding: {len(duplicates)}")

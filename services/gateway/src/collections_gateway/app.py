@@ -16,7 +16,7 @@ from collections_gateway.account import AccountService
 from collections_gateway.deps import DEPENDENCIES
 from collections_gateway.identity import IdentityService
 from collections_gateway.items import ItemsService
-from collections_gateway.limits import Limiter
+from collections_gateway.limits import Limiter, open_limiter_pool
 from collections_gateway.routes.account import ACCOUNT_ROUTES
 from collections_gateway.routes.auth import AuthController
 from collections_gateway.routes.events import status_events
@@ -66,8 +66,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             feed = StatusFeed(settings.database_url)
             feed.start()
             runtime.stack.push_async_callback(feed.stop)
+            limiter_pool = await open_limiter_pool(settings.database_url)
+            runtime.stack.push_async_callback(limiter_pool.close)
             limiter = Limiter(
-                runtime.pool,
+                limiter_pool,
                 per_minute=settings.rate_limit_per_minute,
                 daily_uploads=settings.daily_upload_quota,
                 daily_llm_calls=settings.daily_llm_quota,

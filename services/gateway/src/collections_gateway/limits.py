@@ -11,7 +11,9 @@ and a restart or deploy forgets nothing. Exceeding either is 429 with ``Retry-Af
 are unaffected. If the database cannot answer, the request is 503 (every route needs it anyway).
 
 Rate checks are batched: the requests that arrive while one call is in flight go to the database
-together in the next call, so under load one round trip admits many requests
+together in the next call, so under load one round trip admits many requests. The limiter has a
+small pool of its own (:func:`open_limiter_pool`) that skips asyncpg's reset query on release:
+the functions leave no session state, and the reset would be a second round trip per call
 (``docs/performance.md`` has the cost per request).
 """
 
@@ -26,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from collections_shared.db import Pool
+from collections_shared.db import Pool, create_pool
 from collections_shared.errors import ServiceUnavailableError, TooManyRequestsError
 from collections_shared.logging import get_logger
 
@@ -56,6 +58,15 @@ def _settle(
 def _cancel(batch: list[tuple[str, asyncio.Future[None]]]) -> None:
     for _, admitted in batch:
         admitted.cancel()
+
+
+async def _nothing_to_reset(connection: object) -> None:
+    return None
+
+
+async def open_limiter_pool(dsn: str) -> Pool:
+    """Connections for the limiter only: one batch in flight, plus quota spends."""
+    return await create_pool(dsn, min_size=0, max_size=4, reset=_nothing_to_reset)
 
 
 class Limiter:
