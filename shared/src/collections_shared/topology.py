@@ -33,7 +33,7 @@ class QueueSpec:
     consumer: str
     """The service that reads the queue."""
     visibility_timeout: int
-    """Seconds; the consumers' heartbeat extends it while they work (``VISIBILITY_TIMEOUT``)."""
+    """Seconds (``VISIBILITY_TIMEOUT_SECONDS``); the heartbeat extends it while consumers work."""
     events: tuple[type[Event], ...]
     """The event types the bus routes here."""
     uploads: bool = False
