@@ -3,6 +3,9 @@
 - **Rate**: at most ``per_minute`` requests in a sliding minute per user, estimated from two fixed
   windows (the previous window's count weighted by the share of it still inside the last minute,
   plus the current window's). A burst from a fresh user gets exactly ``per_minute`` through.
+  The estimate assumes the previous window's requests were spread evenly: if they were bunched
+  at its start it refuses a little earlier than an exact log of the last 60 s would, if bunched
+  at its end a little later; it never lets through more than ``per_minute`` in one window.
 - **Quotas**: uploads and LLM-backed calls per user and UTC day.
 
 Both are single atomic statements in the database (``collections_take_requests``,
