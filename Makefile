@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv)
 RUN := $(UV) run --locked
 
-.PHONY: help install install-dev up test lint fmt typecheck packages pytest bench chaos clean synth redrive
+.PHONY: help install install-dev up test test-fast lint fmt typecheck packages pytest bench chaos clean synth redrive
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -13,25 +13,36 @@ install: ## Install what the services need (one lock file) and the system tools
 	@./scripts/ensure-system-tools
 	@$(UV) sync --locked --all-packages --no-default-groups --inexact --quiet
 	@./services/analyzer/tagger/install.sh
+	@UV=$(UV) ./services/analyzer/classifier/install.sh
 
 install-dev: install ## Also install the test, lint and deploy tooling
 	@$(UV) sync --locked --all-packages --quiet
+	@./scripts/install-js-tools
 
 up: install ## Run the whole system locally (PostgreSQL, AWS emulator, six services, UI on :8000)
 	@$(UV) run --no-sync python -m collections_devtools.local up
 
 test: install-dev lint typecheck packages pytest ## Lint, type-check, check each service installs alone, run every test
 
-lint: ## Ruff lint and format check
+# Tests marked integration (set at collection: PostgreSQL, the emulator, a stack, a child process,
+# anything under tests/) are left out; the fuzzing plugins only tests/ uses are not loaded.
+test-fast: ## Only the unit tests: nothing outside the test process (no database, emulator, stack)
+	@$(RUN) pytest -m "not integration" -p no:schemathesis -p no:faker \
+	 shared/tests embeddings/tests cli/tests services $(PYTEST_ARGS)
+
+lint: ## Ruff lint and format check, ESLint over the JavaScript, vulture for dead code
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+	@./scripts/lint-js
+	@$(RUN) vulture
 
 fmt: ## Format and auto-fix
 	@$(RUN) ruff format .
 	@$(RUN) ruff check --fix .
+	@./scripts/lint-js --fix
 
 typecheck: ## mypy --strict over the shared library, every service and the CDK app
-	@$(RUN) mypy shared/src embeddings/src devtools/src services/*/src deploy bench
+	@$(RUN) mypy shared/src embeddings/src devtools/src cli/src services/*/src deploy bench
 
 packages: ## Each service installed alone from the lock imports on its own dependencies
 	@./scripts/check-service-installs

@@ -22,14 +22,16 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 import msgspec
 import numpy as np
 from packaging.requirements import Requirement
 
-from collections_embeddings.document import embedding_document
+from bench._social import social_posts
+from collections_embeddings.document import MAX_DOCUMENT_CHARS, document_parts, embedding_document
 from collections_embeddings.local import LocalEmbeddingProvider
-from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.analysis import V1_FIELDS, Analysis, Category
 
 GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "captions.jsonl"
 _STOPWORDS = (
@@ -74,7 +76,7 @@ def synthetic_analysis(captions: list[str]) -> Analysis:
             (c for c, ws in CATEGORY_WORDS.items() if any(w in text for w in ws.split())), "other"
         )
     return Analysis(
-        category=category,
+        category=cast("Category", category),
         summary=captions[0],
         description=captions[1],
         tags=words,
@@ -201,6 +203,85 @@ def recipe_table(provider: LocalEmbeddingProvider, golden: list[list[str]]) -> N
     print("\nexample (document.py):", embedding_document(analyses[0]))
 
 
+def _v1_document(analysis: Analysis) -> str:
+    """The document as it was before schema v2: the v1 fields only, in their order."""
+    v1 = Analysis(**{name: getattr(analysis, name) for name in V1_FIELDS})
+    return embedding_document(v1)
+
+
+def _ordered(*order: str) -> Recipe:
+    """The document's labelled parts in another order (or a subset)."""
+
+    def recipe(analysis: Analysis) -> str:
+        parts = document_parts(analysis)
+        return " ".join(parts[name] for name in order if parts[name])[:MAX_DOCUMENT_CHARS]
+
+    return recipe
+
+
+_V1 = ("summary", "tags", "description", "objects", "setting", "text", "colors", "category")
+SCREENSHOT_RECIPES: dict[str, Recipe] = {
+    "v1 fields only (before)": _v1_document,
+    "v1 order, v2 fields appended": _ordered(
+        *_V1, "headline", "places", "poster", "hashtags", "key_interest", "themes", "source"
+    ),
+    "headline, places, tags first; v2 labels before the text": _ordered(
+        "headline",
+        "summary",
+        "places",
+        "tags",
+        "description",
+        "objects",
+        "setting",
+        "poster",
+        "accounts",
+        "hashtags",
+        "text",
+        "themes",
+        "source",
+        "colors",
+        "category",
+    ),
+    "headline first; text and key point before the description": _ordered(
+        "headline",
+        "summary",
+        "places",
+        "tags",
+        "text",
+        "key_interest",
+        "description",
+        "objects",
+        "setting",
+        "colors",
+        "category",
+    ),
+    "document.py v2 (chosen)": embedding_document,
+}
+
+
+def screenshot_table(provider: LocalEmbeddingProvider) -> dict[str, float]:
+    """MRR per query kind on 60 synthetic social-post screenshots (240 queries), per recipe."""
+    posts = list(social_posts())
+    kinds = list(posts[0][1])
+    print("\nschema v2 on 60 synthetic social-post screenshots (4 queries each), MRR per kind:")
+    print(f"| recipe | {' | '.join(kinds)} | all R@1 | all MRR |")
+    print("|---|" + "---|" * (len(kinds) + 2))
+    chosen: dict[str, float] = {}
+    for name, recipe in SCREENSHOT_RECIPES.items():
+        docs = _embed(provider, [recipe(analysis) for analysis, _ in posts])
+        cells, ranks_all = [], []
+        for kind in kinds:
+            queries = _embed(provider, [queries[kind] for _, queries in posts])
+            scores = metrics(docs, queries, list(range(len(posts))))
+            cells.append(f"{scores['MRR']:.3f}")
+            ranks_all.append(scores)
+        overall = {key: float(np.mean([s[key] for s in ranks_all])) for key in ("R@1", "MRR")}
+        print(f"| {name} | {' | '.join(cells)} | {overall['R@1']:.3f} | {overall['MRR']:.3f} |")
+        chosen = {f"screenshots {key}": value for key, value in overall.items()}
+    print("\nexample (document.py v2):", embedding_document(posts[0][0]))
+    return chosen
+
+
 def run() -> dict[str, float]:
     """``python -m bench embeddings``: the tables below, and the local model's headline numbers."""
     return main()
@@ -221,7 +302,8 @@ def main() -> dict[str, float]:
         f"{cold_load_seconds():.2f} s | {size:.0f} MB |\n"
     )
     recipe_table(provider, golden)
-    return {**quality, **rates}
+    screenshots = screenshot_table(provider)
+    return {**quality, **rates, **screenshots}
 
 
 if __name__ == "__main__":

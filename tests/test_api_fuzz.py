@@ -1,9 +1,10 @@
 """Schemathesis against the running gateway's OpenAPI document, with two kinds of users.
 
 Every documented operation gets generated valid and invalid requests from attackers (users of
-their own) while a victim owns items and a chat session; the ids of both are mixed into the
-generated path parameters. Every response must be documented (status, content type, headers,
-body schema), none may be a 5xx, and none may carry the victim's ids unless the request did.
+their own) while a victim owns items, an album (with a revoked link) and a chat session; the ids
+of both, and the attackers' own album links, are mixed into the generated path parameters.
+Every response must be documented (status, content type, headers, body schema), none may be a
+5xx, and none may carry the victim's ids unless the request did.
 """
 
 from __future__ import annotations
@@ -74,15 +75,21 @@ class Cast:
     victim: ApiUser
     victim_items: list[str]
     victim_session: str
+    victim_album: str
+    revoked_token: str
+    """A link the victim made and revoked: it must open nothing."""
     attackers: list[ApiUser]
     owners: dict[str, ApiUser] = field(default_factory=dict)
-    """Each attacker's item and session ids, to their owner (so some cases succeed)."""
+    """Each attacker's item, session and album ids, to their owner (so some cases succeed)."""
+    tokens: list[str] = field(default_factory=list)
+    """Live links of attackers' own albums (no login needed)."""
 
     @property
     def secrets(self) -> list[str]:
         return [
             *self.victim_items,
             self.victim_session,
+            self.victim_album,
             self.victim.user_id,
             self.victim.email,
         ]
@@ -126,6 +133,24 @@ async def _item(api: httpx.AsyncClient, user: ApiUser, seed: int) -> str:
     return item_id
 
 
+async def _album(api: httpx.AsyncClient, user: ApiUser, item_ids: list[str]) -> str:
+    album = await api.post("/albums", json={"name": "fuzzed"}, headers=user.headers)
+    assert 201 == album.status_code, album.text
+    album_id: str = album.json()["id"]
+    added = await api.post(
+        f"/albums/{album_id}/items", json={"item_ids": item_ids}, headers=user.headers
+    )
+    assert 200 == added.status_code, added.text
+    return album_id
+
+
+async def _share(api: httpx.AsyncClient, user: ApiUser, album_id: str) -> str:
+    response = await api.post(f"/albums/{album_id}/share", json={}, headers=user.headers)
+    assert 201 == response.status_code, response.text
+    token: str = response.json()["token"]
+    return token
+
+
 @pytest.fixture(name="api", scope="module")
 async def fx_api(stack: LocalStack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as client:
@@ -137,15 +162,25 @@ async def fx_cast(api: httpx.AsyncClient) -> Cast:
     run = uuid.uuid4().hex[:8]
     victim = await sign_up(api, f"fuzz-victim-{run}@example.com")
     attackers = [await sign_up(api, f"fuzz-{n}-{run}@example.com") for n in range(ATTACKERS)]
+    victim_items = [await _item(api, victim, seed=700 + n) for n in range(3)]
+    victim_album = await _album(api, victim, victim_items)
+    await api.put(f"/items/{victim_items[0]}/favorite", headers=victim.headers)
+    revoked = await _share(api, victim, victim_album)
+    await api.delete(f"/albums/{victim_album}/share", headers=victim.headers)
     cast = Cast(
         victim=victim,
-        victim_items=[await _item(api, victim, seed=700 + n) for n in range(3)],
+        victim_items=victim_items,
         victim_session=await _chat_session(api, victim, "which photos are red?"),
+        victim_album=victim_album,
+        revoked_token=revoked,
         attackers=attackers,
     )
     for n, attacker in enumerate(attackers[:2]):
-        cast.owners[await _item(api, attacker, seed=800 + n)] = attacker
+        item_id = await _item(api, attacker, seed=800 + n)
+        album_id = await _album(api, attacker, [item_id])
+        cast.owners[item_id] = cast.owners[album_id] = attacker
         cast.owners[await _chat_session(api, attacker, "anything blue?")] = attacker
+        cast.tokens.append(await _share(api, attacker, album_id))
     return cast
 
 
@@ -175,13 +210,16 @@ def _attackers(cast: Cast) -> AuthStorage[str]:
 def _id_strategy(operation: Any, cast: Cast, auth: AuthStorage[str]) -> st.SearchStrategy[Any]:
     """Generated cases, and cases whose path id is the victim's or an attacker's own."""
     names = {p.name for p in operation.path_parameters}
-    known = [*cast.victim_items, *cast.owners] if "item_id" in names else []
-    if "session_id" in names:
-        known = [cast.victim_session, *cast.owners]
+    known = {
+        "item_id": [*cast.victim_items, *cast.owners],
+        "session_id": [cast.victim_session, *cast.owners],
+        "album_id": [cast.victim_album, *cast.owners],
+        "token": [cast.revoked_token, *cast.tokens],
+    }
     fixed = [
         operation.as_strategy(path_parameters={name: value}, auth_storage=auth)
         for name in names
-        for value in known
+        for value in known.get(name, [])
     ]
     return st.one_of(operation.as_strategy(auth_storage=auth), *fixed)
 
@@ -275,11 +313,26 @@ async def test_victim_data_survives_the_attackers(api: httpx.AsyncClient, cast: 
             assert 404 == response.status_code, (method, suffix, response.text)
     session = f"/chat/sessions/{cast.victim_session}"
     assert 404 == (await api.delete(session, headers=attacker.headers)).status_code
+    for action in ("delete", "unfavorite"):
+        bulk = await api.post(
+            "/items/bulk",
+            json={"action": action, "item_ids": cast.victim_items},
+            headers=attacker.headers,
+        )
+        assert {"failed"} == {result["status"] for result in bulk.json()["results"]}
+    album = f"/albums/{cast.victim_album}"
+    assert 404 == (await api.delete(album, headers=attacker.headers)).status_code
+    assert 404 == (await api.get(f"/shared/{cast.revoked_token}")).status_code
 
     for item_id in cast.victim_items:
         mine = await api.get(f"/items/{item_id}", headers=cast.victim.headers)
         assert 200 == mine.status_code
+        assert [cast.victim_album] == mine.json()["album_ids"]
     assert 200 == (await api.get(session, headers=cast.victim.headers)).status_code
+    kept = await api.get(album, headers=cast.victim.headers)
+    assert (3, None) == (kept.json()["item_count"], kept.json()["share"])
+    starred = await api.get("/items?favorite=true", headers=cast.victim.headers)
+    assert [cast.victim_items[0]] == [item["id"] for item in starred.json()["items"]]
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""Two users on the running system: B never reaches A's items, analyses, sessions or objects."""
+"""Two users on the running system: B never reaches A's items, analyses, sessions, albums,
+stars, links or objects."""
 
 from __future__ import annotations
 
@@ -108,6 +109,78 @@ async def test_b_cannot_reach_anything_of_a(stack: LocalStack, api: httpx.AsyncC
     assert item_id in [result["item_id"] for result in mine.json()["results"]]
 
 
+async def _curated(api: httpx.AsyncClient, user: ApiUser, item_id: str) -> tuple[str, str]:
+    """An album holding the item, the item starred, and a link to the album: (album, token)."""
+    album = await api.post("/albums", json={"name": SECRET}, headers=user.headers)
+    album_id = album.json()["id"]
+    added = await api.post(
+        f"/albums/{album_id}/items", json={"item_ids": [item_id]}, headers=user.headers
+    )
+    assert "done" == added.json()["results"][0]["status"], added.text
+    assert 204 == (await api.put(f"/items/{item_id}/favorite", headers=user.headers)).status_code
+    share = await api.post(f"/albums/{album_id}/share", json={}, headers=user.headers)
+    assert 201 == share.status_code, share.text
+    return album_id, share.json()["token"]
+
+
+def _curation_attempts(item_id: str, album_id: str) -> list[tuple[str, str, Any]]:
+    """Every curation route, aimed at A's item or album."""
+    album, scope = f"/albums/{album_id}", {"album_id": album_id}
+    return [
+        ("GET", album, None),
+        ("PATCH", album, {"name": "taken over"}),
+        ("DELETE", album, None),
+        ("POST", f"{album}/items", {"item_ids": [item_id]}),
+        ("DELETE", f"{album}/items", {"item_ids": [item_id]}),
+        ("POST", f"{album}/share", {"expires_in": 600}),
+        ("DELETE", f"{album}/share", None),
+        ("GET", f"/items?album_id={album_id}", None),
+        ("GET", f"/items/timeline?album_id={album_id}", None),
+        ("PUT", f"/items/{item_id}/favorite", None),
+        ("DELETE", f"/items/{item_id}/favorite", None),
+        ("POST", "/items/bulk", {"action": "remove_from_album", "album_id": album_id,
+                                 "item_ids": [item_id]}),
+        ("POST", "/search", {"query": SECRET, "filters": scope}),
+        ("POST", "/chat", {"message": SECRET, "filters": scope}),
+        ("POST", "/chat/stream", {"message": SECRET, "filters": scope}),
+    ]  # fmt: skip
+
+
+async def test_b_cannot_reach_as_albums_favourites_bulk_or_links(
+    stack: LocalStack, api: httpx.AsyncClient
+) -> None:
+    """A's albums, stars and link are 404 for B on every curation route, and stay as they were."""
+    alice = await sign_up(api, f"a-{uuid.uuid4().hex[:8]}@example.com")
+    bob = await sign_up(api, f"b-{uuid.uuid4().hex[:8]}@example.com")
+    item = await _searchable_item(api, alice, seed=1401)
+    album_id, token = await _curated(api, alice, item["id"])
+    for method, path, body in _curation_attempts(item["id"], album_id):
+        response = await api.request(method, path, json=body, headers=bob.headers)
+        assert 404 == response.status_code, (method, path, response.status_code, response.text)
+        assert SECRET not in response.text
+    for action in ("delete", "unfavorite", "analyze", "remove_from_album", "add_to_album"):
+        request: dict[str, Any] = {"action": action, "item_ids": [item["id"]]}
+        if "album" in action:
+            own = await api.post("/albums", json={"name": "b's"}, headers=bob.headers)
+            request["album_id"] = own.json()["id"]
+        bulk = (await api.post("/items/bulk", json=request, headers=bob.headers)).json()
+        assert [("failed", "not_found")] == [(r["status"], r["code"]) for r in bulk["results"]]
+    assert {"b's"} == {
+        a["name"] for a in (await api.get("/albums", headers=bob.headers)).json()["albums"]
+    }
+    assert 0 == (await api.get("/items/timeline", headers=bob.headers)).json()["total"]
+    still = (await api.get(f"/items/{item['id']}", headers=alice.headers)).json()
+    assert (True, [album_id]) == (still["favorite"], still["album_ids"])
+    shared = (await api.get(f"/shared/{token}")).json()
+    assert [item["id"]] == [entry["id"] for entry in shared["items"]]
+    scoped = await api.post(
+        "/search",
+        json={"query": SECRET, "mode": "keyword", "filters": {"album_id": album_id}},
+        headers=alice.headers,
+    )
+    assert [item["id"]] == [result["item_id"] for result in scoped.json()["results"]]
+
+
 async def test_presigned_upload_cannot_target_another_prefix(
     stack: LocalStack, api: httpx.AsyncClient
 ) -> None:
@@ -130,17 +203,24 @@ async def test_delete_me_removes_everything_of_the_caller_only(
     alice = await sign_up(api, f"a-{uuid.uuid4().hex[:8]}@example.com")
     bob = await sign_up(api, f"b-{uuid.uuid4().hex[:8]}@example.com")
     for user, seed in ((alice, 1301), (bob, 1302)):
-        await _searchable_item(api, user, seed)
+        item = await _searchable_item(api, user, seed)
         await _chat_session(api, user)
+        await _curated(api, user, item["id"])
     response = await api.delete("/me", headers=alice.headers)
     assert 200 == response.status_code, response.text
-    assert (1, 1) == (response.json()["items"], response.json()["chat_sessions"])
-    assert {"items": 0, "analyses": 0, "embeddings": 0, "objects": 0} == await _footprint(
-        stack, alice
+    deleted = response.json()
+    assert (1, 1, 1) == (deleted["items"], deleted["chat_sessions"], deleted["albums"])
+    assert {"items": 0, "analyses": 0, "embeddings": 0, "albums": 0, "objects": 0} == (
+        await _footprint(stack, alice)
     )
     assert [] == (await api.get("/chat/sessions", headers=alice.headers)).json()["sessions"]
     bob_left = await _footprint(stack, bob)
-    assert (1, 1, 1) == (bob_left["items"], bob_left["analyses"], bob_left["embeddings"])
+    assert (1, 1, 1, 1) == (
+        bob_left["items"],
+        bob_left["analyses"],
+        bob_left["embeddings"],
+        bob_left["albums"],
+    )
     assert 3 == bob_left["objects"]  # original, thumbnail, preview
     assert 1 == len((await api.get("/chat/sessions", headers=bob.headers)).json()["sessions"])
 
@@ -151,11 +231,13 @@ async def _footprint(stack: LocalStack, user: ApiUser) -> dict[str, int]:
         row = await connection.fetchrow(
             """SELECT (SELECT count(*) FROM items WHERE user_id = $1) AS items,
                       (SELECT count(*) FROM analyses WHERE user_id = $1) AS analyses,
-                      (SELECT count(*) FROM embeddings WHERE user_id = $1) AS embeddings""",
+                      (SELECT count(*) FROM embeddings WHERE user_id = $1) AS embeddings,
+                      (SELECT count(*) FROM albums WHERE user_id = $1) AS albums""",
             user.user_id,
         )
     finally:
         await connection.close()
+    assert row is not None
     aws = AwsClients(region="us-east-1", endpoint_url=stack.config.aws_endpoint)
     async with aws.client("s3") as s3:
         listing = await s3.list_objects_v2(Bucket="collections-images", Prefix=f"{user.user_id}/")

@@ -101,30 +101,29 @@ async def _footprint(stack: LocalStack, user: ApiUser, item_id: str) -> dict[str
 
 
 async def _replay(stack: LocalStack, user: ApiUser, item_id: str) -> None:
-    """Send the S3 notification again and re-publish the item's events with their original ids."""
-    from collections_shared.events import (
-        AnalysisComplete,
-        ImageProcessed,
-        derived_event_id,
-        utc_now,
-    )
+    """Send the S3 notification again and re-publish the item's events as their producers do."""
+    from collections_shared.db import create_pool
+    from collections_shared.events import AnalysisComplete, ImageProcessed
     from collections_shared.publisher import EventPublisher
+    from collections_shared.repository.items import get_item
 
     assert stack.outputs is not None
-    connection = await owner(stack)
+    pool = await create_pool(stack.owner_database_url(), max_size=1)  # decodes jsonb like services
     try:
-        item = await connection.fetchrow("SELECT * FROM items WHERE id = $1", uuid.UUID(item_id))
-        analysis = await connection.fetchrow(
-            "SELECT id, version FROM analyses WHERE item_id = $1", item["id"]
-        )
+        async with pool.acquire() as connection:
+            item = await get_item(connection, uuid.UUID(item_id))
+            assert item is not None
+            analysis = await connection.fetchrow(
+                "SELECT id, version FROM analyses WHERE item_id = $1", item.id
+            )
     finally:
-        await connection.close()
+        await pool.close()
     aws = AwsClients(region="us-east-1", endpoint_url=stack.config.aws_endpoint)
     notification = {
         "Records": [
             {
                 "eventName": "ObjectCreated:Put",
-                "s3": {"object": {"key": item["original_key"], "size": 1}},
+                "s3": {"object": {"key": item.original_key, "size": 1}},
             }
         ]
     }
@@ -134,31 +133,14 @@ async def _replay(stack: LocalStack, user: ApiUser, item_id: str) -> None:
             MessageBody=json.dumps(notification),
         )
         publisher = EventPublisher(events, bus_name="collections", source="collections.test")
-        common = {
-            "occurred_at": utc_now(),
-            "user_id": user.user_id,
-            "item_id": item["id"],
-            "correlation_id": "replay",
-        }
         await publisher.publish(
-            ImageProcessed(
-                event_id=derived_event_id(item["id"], "ImageProcessed", item["generation"]),
-                bucket="collections-images",
-                original_key=item["original_key"],
-                derivative_keys=json.loads(item["derivative_keys"])
-                if isinstance(item["derivative_keys"], str)
-                else item["derivative_keys"],
-                width=item["width"],
-                height=item["height"],
-                mime_type=item["mime_type"],
-                sha256=item["sha256"],
-                **common,
-            ),
-            AnalysisComplete(
-                event_id=derived_event_id(analysis["id"], "AnalysisComplete"),
+            ImageProcessed.build(item, bucket="collections-images"),
+            AnalysisComplete.build(
+                user_id=user.user_id,
+                item_id=item.id,
+                correlation_id=item.correlation_id,
                 analysis_id=analysis["id"],
                 version=analysis["version"],
-                **common,
             ),
         )
 

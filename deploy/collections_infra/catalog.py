@@ -67,5 +67,3 @@ SERVICES = (
     ServiceSpec("search", 8004, Kind.INTERNAL_HTTP, 512, 1024, 256, 1024, (ANTHROPIC, VOYAGE)),
     ServiceSpec("chat", 8005, Kind.INTERNAL_HTTP, 512, 1024, 256, 512, (ANTHROPIC, VOYAGE)),
 )
-
-BY_NAME = {spec.name: spec for spec in SERVICES}

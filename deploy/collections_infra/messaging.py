@@ -2,9 +2,10 @@
 
 The queues and routes come from :mod:`collections_shared.topology`, which the local stack's
 provisioning reads too: ObjectCreated (from the bucket) and ``ReprocessRequested`` → ingest,
-``ImageProcessed`` → analyzer, ``AnalysisComplete`` → embedder. A message that fails
-``MAX_RECEIVE_COUNT`` times moves to the DLQ; anything in a DLQ is an item
-stuck short of ``searchable``, so each DLQ has an alarm at one visible message.
+``ImageProcessed`` and ``AnalysisRequested`` → analyzer, ``AnalysisComplete`` and
+``ReindexRequested`` → embedder. A message that fails ``MAX_RECEIVE_COUNT`` times moves to the
+DLQ; anything in a DLQ is an item stuck short of ``searchable``, so each DLQ has an alarm at one
+visible message.
 """
 
 from __future__ import annotations

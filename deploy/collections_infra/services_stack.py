@@ -119,6 +119,8 @@ class ServicesStack(Stack):
             env["CHAT_URL"] = f"http://chat.{namespace}:8005"
             if self.config.origins:
                 env["CORS_ORIGINS"] = ",".join(self.config.origins)
+                # Album links point at the web UI's origin, not at what the load balancer saw.
+                env["GATEWAY_PUBLIC_URL"] = self.config.origins[0]
         if spec.name == "chat":
             env["CHAT_TABLE"] = data.chat.table.table_name
         env.update(bedrock.environment(spec.name, self.config))

@@ -86,3 +86,30 @@ def test_taken_at_is_rendered_as_month_and_year() -> None:
     """The EXIF date is added in words, independent of the locale."""
     document = embedding_document(ANALYSIS, taken_at=datetime(2019, 12, 24, 18, 30, tzinfo=UTC))
     assert document.endswith("Taken: December 2019.")
+
+
+def test_v2_fields_join_the_document_after_the_summary() -> None:
+    """Headline, places and tags lead; the text, key point, poster, accounts and hashtags follow
+    the description; themes, vibes and emotions are one labelled list."""
+    analysis = Analysis(
+        category="screenshots",
+        headline="Best ramen in Shinjuku",
+        summary="An Instagram post recommending a ramen shop",
+        places=["Shinjuku", "Tokyo"],
+        tags=["ramen"],
+        description="A bowl of ramen.",
+        text="Fuunji ¥1,200",
+        key_interest="tsukemen for ¥1,200",
+        poster="@tokyofoodie",
+        accounts=["@ramen.club"],
+        hashtags=["#ramen"],
+        themes=["food"],
+        vibes=["cozy"],
+        likely_source="instagram",
+    )
+    assert (
+        "An Instagram post recommending a ramen shop. Best ramen in Shinjuku. "
+        "Places: Shinjuku, Tokyo. Tags: ramen. A bowl of ramen. Text in the image: Fuunji ¥1,200. "
+        "Key point: tsukemen for ¥1,200. Posted by: @tokyofoodie. Accounts: @ramen.club. "
+        "Hashtags: #ramen. Themes: food, cozy. Source: instagram. Category: screenshots."
+    ) == embedding_document(analysis)

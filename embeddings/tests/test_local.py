@@ -128,6 +128,7 @@ print(len(vector))
 """
 
 
+@pytest.mark.integration  # a fresh interpreter
 def test_loads_and_embeds_with_the_network_refused() -> None:
     """A fresh interpreter whose sockets refuse to connect loads the model and embeds."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}

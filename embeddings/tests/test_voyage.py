@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterator
-from datetime import UTC, datetime
-from email.utils import format_datetime
 
 import numpy as np
 import pytest
 
 from collections_devtools.fakes.voyage import FakeVoyage, Reply, fake_vector
 from collections_embeddings.base import EmbeddingError
-from collections_embeddings.voyage import (
-    BATCH_SIZE,
-    VoyageEmbeddingProvider,
-    retry_after_seconds,
-)
+from collections_embeddings.voyage import BATCH_SIZE, VoyageEmbeddingProvider
 
 
 @pytest.fixture(name="fake")
@@ -101,7 +95,7 @@ async def test_server_errors_are_retryable(
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(400, "request_rejected"), (403, "request_rejected"), (422, "request_rejected")],
+    [(400, "request_rejected"), (403, "unauthorized"), (422, "request_rejected")],
 )
 async def test_client_errors_are_not_retryable(
     fake: FakeVoyage, voyage: VoyageEmbeddingProvider, status: int, code: str
@@ -155,17 +149,6 @@ async def test_malformed_answers_are_rejected(
     fake.script(reply)
     error = await failure(voyage.embed_documents(["first", "second"]))
     assert "malformed_output" == error.code
-
-
-def test_retry_after_reads_seconds_and_http_dates() -> None:
-    """Retry-After is honoured as delta-seconds or as an HTTP date, never negative."""
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-    later = format_datetime(datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC), usegmt=True)
-    assert 2.5 == retry_after_seconds({"retry-after": "2.5"})
-    assert 30.0 == retry_after_seconds({"Retry-After": later}, now=now.timestamp())
-    assert 0.0 == retry_after_seconds({"retry-after": "-4"})
-    assert retry_after_seconds({"retry-after": "soon"}) is None
-    assert retry_after_seconds(None) is None
 
 
 def test_an_api_key_is_required() -> None:

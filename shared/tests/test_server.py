@@ -25,6 +25,8 @@ from collections_devtools.testing.fixtures import free_port
 from collections_shared.server import SERVER_ENV, STARTUP_FAILED_EXIT_CODE, server_from_env
 from collections_shared.settings import CONFIG_ERROR_EXIT_CODE
 
+pytestmark = pytest.mark.integration  # servers in child processes, over TCP
+
 SERVERS = ["granian", "uvicorn"]
 GRACE_SECONDS = 2
 
@@ -159,7 +161,8 @@ def test_serves_health_and_runs_lifespan_once(serving: Running) -> None:
     """/health answers with the shared body; startup ran once, and shutdown once after SIGTERM."""
     response = httpx.get(f"{serving.url}/health", timeout=5)
     assert 200 == response.status_code
-    assert {"status": "ok", "service": "probe", "checks": {}, "failed": []} == response.json()
+    body = {"status": "ok", "service": "probe", "checks": {}, "failed": [], "degraded": {}}
+    assert body == response.json()
     assert response.headers["x-request-id"]
     assert "" == response.headers.get("server", "")  # no server name given away
     assert ["startup"] == serving.recorded()

@@ -13,7 +13,6 @@ from collections_shared.settings import CommonSettings, ConfigError, Port, parse
 class ServiceSettings(CommonSettings, frozen=True, kw_only=True):
     port: Port = 8000
     concurrency: int = 4
-    required_token: str = "x"
 
 
 def test_defaults_apply_when_environment_is_empty() -> None:
@@ -50,6 +49,7 @@ def test_invalid_value_names_the_variable(env: dict[str, str], variable: str) ->
         parse_settings(ServiceSettings, env=env, prefix="SEARCH_")
 
 
+@pytest.mark.integration  # a service in a child interpreter
 def test_service_with_bad_configuration_exits_2_with_one_line() -> None:
     """A service started with a bad variable prints one line naming it and exits with code 2."""
     result = subprocess.run(

@@ -90,7 +90,15 @@ def test_every_dlq_has_a_depth_alarm(stage: Any) -> None:
 
 
 def test_rules_route_each_detail_type_to_its_consumer(stage: Any) -> None:
-    """ImageProcessed → analyzer, AnalysisComplete → embedder, ReprocessRequested → ingest."""
+    """ImageProcessed and AnalysisRequested → analyzer, AnalysisComplete and ReindexRequested →
+    embedder, ReprocessRequested → ingest: one rule each, as the topology says, and no other."""
+    assert {
+        "ImageProcessed": "analyzer",
+        "AnalysisRequested": "analyzer",
+        "AnalysisComplete": "embedder",
+        "ReindexRequested": "embedder",
+        "ReprocessRequested": "ingest",
+    } == ROUTES
     messaging = stage.built.data.messaging
     routed = {}
     for rule in stage.resources("data", "AWS::Events::Rule").values():

@@ -155,6 +155,14 @@ def test_service_env_from_context_reaches_only_its_service(prod: Any) -> None:
         assert expected == env.get("GATEWAY_RATE_LIMIT_PER_MINUTE"), spec.name
 
 
+def test_album_links_point_at_the_web_uis_origin(prod: Any) -> None:
+    """The gateway makes shared-album links on the public HTTPS origin (no other service knows)."""
+    for spec in SERVICES:
+        env = {e["Name"]: e["Value"] for e in prod.container(spec.name)["Environment"]}
+        expected = "https://photos.example.com" if spec.name == "gateway" else None
+        assert expected == env.get("GATEWAY_PUBLIC_URL"), spec.name
+
+
 def test_provider_keys_reach_only_the_services_that_call_providers(stage: Any) -> None:
     """Anthropic and Voyage keys come from Secrets Manager, only where the catalog says."""
     for spec in SERVICES:

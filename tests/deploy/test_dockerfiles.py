@@ -31,9 +31,10 @@ def test_build_is_multi_stage_from_the_workspace(service: str) -> None:
     """A build stage syncs this package's locked, non-dev dependencies, then its source."""
     text = _dockerfile(service)
     stages = re.findall(r"^FROM \S+ AS (\w+)", text, re.MULTILINE)
-    # uv, build, runtime; the analyzer adds a stage that installs its Node object tagger.
+    # uv, build, runtime; the analyzer adds stages that convert its ImageNet classifier and
+    # install its Node object tagger.
     expected = (
-        ["uv", "build", "tagger", "runtime"]
+        ["uv", "build", "classifier", "tagger", "runtime"]
         if service == "analyzer"
         else ["uv", "build", "runtime"]
     )

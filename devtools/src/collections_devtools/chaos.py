@@ -150,26 +150,6 @@ class ChaosReport:
             f"settle         {self.settle_seconds:.1f} s more until every queue was empty",
         ]
 
-    def as_dict(self) -> dict[str, Any]:
-        """The headline numbers, for ``python -m bench``-style summaries."""
-        return {
-            "uploads": self.uploads,
-            "accepted": self.accepted,
-            "retries": self.retries,
-            "kills": dict(self.kills),
-            "restarts": self.restarts,
-            "outages_s": {name: round(secs, 1) for name, secs in self.outages.items()},
-            "searchable": self.searchable,
-            "failed": dict(self.failed),
-            "lost": len(self.lost),
-            "duplicates": len(self.duplicates),
-            "revived": len(self.revived),
-            "redrives": self.redrives,
-            "drain_s": round(self.drain_seconds, 1),
-            "to_terminal_p95_s": round(self.percentile(0.95), 1),
-            "to_terminal_max_s": round(self.percentile(1.0), 1),
-        }
-
 
 def chaos_photos(count: int) -> list[bytes]:
     """``count`` distinct JPEGs: golden photos with bytes appended after EOI, else generated."""

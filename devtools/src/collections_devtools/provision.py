@@ -54,10 +54,6 @@ class StackOutputs:
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
-    @classmethod
-    def from_json(cls, text: str) -> StackOutputs:
-        return cls(**json.loads(text))
-
 
 async def provision(aws: AwsClients, spec: StackSpec | None = None) -> StackOutputs:
     """Create what is missing and return the identifiers the services need."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+MISCONFIGURED = frozenset({"unauthorized"})
+"""Error codes only a change of configuration fixes (a rejected or unauthorised key)."""
+
 
 class EmbeddingError(Exception):
     """The provider could not embed the input."""

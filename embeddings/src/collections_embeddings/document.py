@@ -1,9 +1,11 @@
 """The text that is embedded for an item: its analysis, in a fixed order, capped.
 
-The recipe was chosen by measurement on the golden set (docs/embeddings.md): summary first,
-then the tags, then the description and the remaining fields, each labelled. The order matters
-because the local model reads only its first 256 tokens (about 1,000 characters): the densest
-fields come first so that a long description or a screenful of visible text cannot push them out.
+The recipe was chosen by measurement (docs/embeddings.md, ``python -m bench embeddings``): the
+summary, headline, places and tags first, then the description and the rest, each labelled. The
+order matters because the local model reads only its first 256 tokens (about 1,000 characters):
+the densest fields come first so that a long description or a screenful of visible text cannot
+push them out. A v1 analysis (no headline, places or accounts) gives the same document as before
+schema v2.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+ORDER = (
+    "summary", "headline", "places", "tags", "description", "objects", "setting", "text",
+    "key_interest", "poster", "accounts", "hashtags", "themes", "audio", "source", "colors",
+    "category", "file", "taken",
+)  # fmt: skip
+"""The parts of the document, in order (chosen by measurement, docs/embeddings.md)."""
+
+
 def embedding_document(
     analysis: Analysis, *, filename: str = "", taken_at: datetime | None = None
 ) -> str:
@@ -43,19 +53,39 @@ def embedding_document(
             numbering (``IMG_1234.jpg`` adds nothing, ``grand-canyon-trip.jpg`` adds three).
         taken_at: when the photo was taken (EXIF), rendered as month and year.
     """
-    parts = [
-        _sentence(analysis.summary),
-        _terms("Tags", analysis.tags),
-        _sentence(_clip(analysis.description, MAX_DESCRIPTION_CHARS)),
-        _terms("Objects", analysis.objects),
-        _labelled("Setting", analysis.setting),
-        _labelled("Text in the image", _clip(analysis.text, MAX_TEXT_CHARS)),
-        _terms("Colors", analysis.colors),
-        _labelled("Category", "" if analysis.category == "other" else analysis.category),
-        _labelled("File", filename_words(filename)),
-        _labelled("Taken", f"{_MONTHS[taken_at.month - 1]} {taken_at.year}" if taken_at else ""),
-    ]
-    return _clip(" ".join(part for part in parts if part), MAX_DOCUMENT_CHARS)
+    parts = document_parts(analysis, filename=filename, taken_at=taken_at)
+    return _clip(" ".join(parts[name] for name in ORDER if parts[name]), MAX_DOCUMENT_CHARS)
+
+
+def document_parts(
+    analysis: Analysis, *, filename: str = "", taken_at: datetime | None = None
+) -> dict[str, str]:
+    """Each labelled part of the document by name ("" when its field is empty)."""
+    return {
+        "summary": _sentence(analysis.summary),
+        "headline": _sentence(analysis.headline),
+        "places": _terms("Places", analysis.places),
+        "tags": _terms("Tags", analysis.tags),
+        "description": _sentence(_clip(analysis.description, MAX_DESCRIPTION_CHARS)),
+        "objects": _terms("Objects", analysis.objects),
+        "setting": _labelled("Setting", analysis.setting),
+        "text": _labelled("Text in the image", _clip(analysis.text, MAX_TEXT_CHARS)),
+        "key_interest": _labelled("Key point", analysis.key_interest),
+        "poster": _labelled("Posted by", analysis.poster),
+        "accounts": _terms("Accounts", analysis.accounts),
+        "hashtags": _terms("Hashtags", analysis.hashtags),
+        "themes": _terms("Themes", [*analysis.themes, *analysis.vibes, *analysis.emotions]),
+        "audio": _labelled("Audio", analysis.audio),
+        "source": _labelled("Source", analysis.likely_source),
+        "colors": _terms("Colors", analysis.colors),
+        "category": _labelled(
+            "Category", "" if analysis.category == "other" else analysis.category
+        ),
+        "file": _labelled("File", filename_words(filename)),
+        "taken": _labelled(
+            "Taken", f"{_MONTHS[taken_at.month - 1]} {taken_at.year}" if taken_at else ""
+        ),
+    }
 
 
 def filename_words(filename: str) -> str:

@@ -8,10 +8,7 @@ error becomes an :class:`EmbeddingError` saying whether a retry can help.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import numpy as np
@@ -19,6 +16,7 @@ import voyageai.error
 from voyageai.client_async import AsyncClient
 
 from collections_embeddings.base import EmbeddingError
+from collections_shared.retry import retry_after_seconds
 
 DEFAULT_MODEL = "voyage-3.5-lite"
 DEFAULT_DIMENSIONS = 1024
@@ -141,25 +139,9 @@ def to_embedding_error(error: voyageai.error.VoyageError) -> EmbeddingError:
 def _status_code(status: int | None, *, retryable: bool) -> str:
     if retryable:
         return "provider_unavailable"
+    if status in (401, 403):
+        return "unauthorized"
     return "request_rejected" if status is not None else "provider_error"
-
-
-def retry_after_seconds(
-    headers: Mapping[str, str] | None, now: float | None = None
-) -> float | None:
-    """The ``Retry-After`` header as seconds from now (delta-seconds or an HTTP date)."""
-    value = (headers or {}).get("retry-after") or (headers or {}).get("Retry-After")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError):
-            return None
-        seconds = when - (time.time() if now is None else now)
-    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _malformed(message: str) -> EmbeddingError:

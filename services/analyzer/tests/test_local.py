@@ -14,15 +14,12 @@ from collections_analyzer.local.cues import filename_words, season, time_of_day
 from collections_analyzer.local.describe import VisualCues, describe
 from collections_analyzer.local.faces import count_faces
 from collections_analyzer.local.objects import Detection
-from collections_analyzer.local.ocr import read_text
+from collections_analyzer.local.ocr import RapidOcrEngine, TesseractEngine, joined
 from collections_analyzer.providers.base import ImageInput
 from collections_analyzer.providers.local import LocalProvider
 from collections_devtools.testing.golden import GOLDEN as GOLDEN_SET
 
 GOLDEN = GOLDEN_SET / "images"
-needs_tesseract = pytest.mark.skipif(
-    shutil.which("tesseract") is None, reason="the tesseract binary is not installed"
-)
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -64,20 +61,30 @@ def test_two_colours_most_prominent_first() -> None:
     assert ["blue", "white"] == dominant_colors(image)
 
 
-@needs_tesseract
-def test_ocr_reads_big_printed_text() -> None:
-    """Large printed words are read back verbatim, one line per line."""
-    assert "SUMMER SALE\nFresh Bread Daily" == read_text(
-        printed("SUMMER SALE", "Fresh Bread Daily")
-    )
+@pytest.mark.parametrize(
+    "engine", [TesseractEngine(), RapidOcrEngine()], ids=["tesseract", "rapidocr"]
+)
+def test_ocr_reads_big_printed_text(engine: TesseractEngine | RapidOcrEngine) -> None:
+    """Large printed words are read back verbatim, one line per line, top to bottom."""
+    if engine.name == "tesseract" and shutil.which("tesseract") is None:
+        pytest.skip("the tesseract binary is not installed")
+    lines = engine.read(printed("SUMMER SALE", "Fresh Bread Daily"))
+
+    assert "SUMMER SALE\nFresh Bread Daily" == joined(lines)
+    assert lines[0].top < lines[1].top
+    assert all(0.1 < line.height < 0.5 for line in lines)
 
 
-@needs_tesseract
-def test_ocr_reports_nothing_on_texture() -> None:
+@pytest.mark.parametrize(
+    "engine", [TesseractEngine(), RapidOcrEngine()], ids=["tesseract", "rapidocr"]
+)
+def test_ocr_reports_nothing_on_texture(engine: TesseractEngine | RapidOcrEngine) -> None:
     """A textureless or noisy photo yields no invented words."""
+    if engine.name == "tesseract" and shutil.which("tesseract") is None:
+        pytest.skip("the tesseract binary is not installed")
     noise = Image.effect_noise((400, 300), 60).convert("RGB")
 
-    assert "" == read_text(noise)
+    assert [] == engine.read(noise)
 
 
 def test_haar_finds_no_face_in_a_flat_image() -> None:
@@ -193,10 +200,11 @@ async def test_local_provider_analyzes_offline_without_tagger() -> None:
     )
     await provider.aclose()
 
-    assert ("local", "local-v1") == (result.provider, result.model)
+    assert ("local", "local-v2") == (result.provider, result.model)
     assert "white" == result.analysis.colors[0]
     assert {"shop", "sign", "winter"} <= set(result.analysis.tags)
     assert "Canon EOS R5" in result.analysis.description
     assert "centernet-coco80" not in result.raw["detectors"]
     if shutil.which("tesseract"):
         assert "HELLO WORLD" == result.analysis.text
+    assert "camera photo" == result.analysis.likely_source

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import statistics
 import time
@@ -18,8 +17,11 @@ from collections_analyzer.local.describe import VisualCues, describe
 from collections_analyzer.local.objects import DEFAULT_TAGGER_DIR, ObjectTagger
 from collections_analyzer.providers.base import ImageInput
 from collections_analyzer.providers.local import LocalProvider
-from collections_devtools.testing.golden import GOLDEN
-from collections_shared.domain.analysis import normalize_analysis
+from collections_devtools.testing.golden import GOLDEN, hit_rate
+from collections_shared.domain.analysis_input import normalize_analysis
+
+# The tagger is a Node process (or a stand-in process for the failure cases).
+pytestmark = pytest.mark.integration
 
 KITE_PHOTO = GOLDEN / "images" / "coco_000000024027.jpg"
 NODE = shutil.which("node")
@@ -29,25 +31,6 @@ needs_tagger = pytest.mark.skipif(
     not TAGGER_INSTALLED, reason="node or the tagger's modules (tagger/install.sh) are missing"
 )
 needs_golden = pytest.mark.skipif(not GOLDEN.is_dir(), reason="no golden photos on this machine")
-
-# Words a caption uses for what the detector calls a class (lenient matching, as in the study).
-SYNONYMS = {
-    "person": {
-        "man", "men", "woman", "women", "people", "person", "boy", "girl", "child", "children",
-        "kid", "kids", "guy", "lady", "player", "skier", "surfer", "skateboarder", "rider",
-        "snowboarder", "someone", "couple", "crowd", "family", "baby", "adult", "pitcher",
-        "batter", "catcher",
-    },
-    "people": {"man", "men", "woman", "women", "person", "boy", "girl", "child", "children"},
-    "dining table": {"table"}, "potted plant": {"plant"}, "sports ball": {"ball"},
-    "cell phone": {"phone", "cellphone"}, "motorcycle": {"motorbike", "bike"},
-    "bicycle": {"bike"}, "couch": {"sofa"}, "tv": {"television"},
-    "airplane": {"plane", "jet", "aircraft", "airliner"}, "car": {"vehicle"},
-    "truck": {"vehicle"}, "bus": {"vehicle"}, "cup": {"mug"}, "handbag": {"purse", "bag"},
-    "suitcase": {"luggage", "baggage", "bag"}, "backpack": {"bag"},
-    "teddy bear": {"bear", "teddy"}, "hot dog": {"hotdog"}, "donut": {"doughnut"},
-    "laptop": {"computer"}, "sheep": {"lamb"}, "cow": {"cattle", "bull"}, "boat": {"ship"},
-}  # fmt: skip
 
 
 def write_fake_tagger(directory: Path, body: str) -> Path:
@@ -145,29 +128,6 @@ async def test_tagger_that_cannot_start_is_left_alone(tmp_path: Path) -> None:
 
     assert [[], [], []] == results
     assert 1 == len(starts.read_text().splitlines())
-
-
-def caption_words(captions: list[str]) -> set[str]:
-    """Caption words, with naive singulars so "dogs" matches "dog"."""
-    words: set[str] = set()
-    for word in re.findall(r"[a-z]+", " ".join(captions).lower()):
-        words |= {word, word.removesuffix("s"), word.removesuffix("es")}
-    return words
-
-
-def term_matches(term: str, words: set[str], text: str) -> bool:
-    """A tag matches if it, its last word or one of its synonyms is in the captions."""
-    head = term.rsplit(maxsplit=1)[-1]
-    return term in text or head in words or bool(SYNONYMS.get(term, set()) & words)
-
-
-def hit_rate(results: list[tuple[set[str], list[str]]]) -> float:
-    """Share of images with at least one term found in their captions."""
-    hits = 0
-    for terms, captions in results:
-        words, text = caption_words(captions), " ".join(captions).lower()
-        hits += any(term_matches(term, words, text) for term in terms)
-    return hits / len(results)
 
 
 @pytest.mark.slow

@@ -14,14 +14,14 @@ from collections_analyzer.providers.base import (
     ProviderOutputError,
     ProviderUnavailableError,
 )
-from collections_analyzer.providers.bedrock import BedrockProvider
+from collections_analyzer.providers.messages import ClaudeProvider
 from collections_devtools.fakes.anthropic import (
     SAMPLE_ANALYSIS,
     FakeAnthropic,
     Reply,
     text_reply,
 )
-from collections_shared.domain.analysis import normalize_analysis
+from collections_shared.domain.analysis_input import normalize_analysis
 
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
@@ -45,8 +45,8 @@ def fx_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
 
 
 @pytest.fixture(name="provider")
-async def fx_provider(fake: FakeAnthropic) -> AsyncIterator[BedrockProvider]:
-    provider = BedrockProvider(
+async def fx_provider(fake: FakeAnthropic) -> AsyncIterator[ClaudeProvider]:
+    provider = ClaudeProvider.bedrock(
         model=MODEL, region="eu-west-1", base_url=fake.url, timeout_seconds=2
     )
     yield provider
@@ -54,7 +54,7 @@ async def fx_provider(fake: FakeAnthropic) -> AsyncIterator[BedrockProvider]:
 
 
 async def test_invoke_route_is_signed_and_parsed(
-    provider: BedrockProvider, fake: FakeAnthropic
+    provider: ClaudeProvider, fake: FakeAnthropic
 ) -> None:
     """The request goes to /model/{id}/invoke, SigV4-signed, and the answer is parsed alike."""
     result = await provider.analyze(preview())
@@ -72,7 +72,7 @@ async def test_invoke_route_is_signed_and_parsed(
 
 
 async def test_bedrock_throttling_is_transient(
-    provider: BedrockProvider, fake: FakeAnthropic
+    provider: ClaudeProvider, fake: FakeAnthropic
 ) -> None:
     """Bedrock's 429 ThrottlingException (its own body shape) is a transient failure."""
     fake.script(
@@ -90,7 +90,7 @@ async def test_bedrock_throttling_is_transient(
 
 
 async def test_bedrock_access_denied_is_not_retryable(
-    provider: BedrockProvider, fake: FakeAnthropic
+    provider: ClaudeProvider, fake: FakeAnthropic
 ) -> None:
     """A 403 AccessDeniedException (no model access) moves on instead of retrying."""
     fake.script(Reply(status=403, body={"message": "You don't have access to the model."}))
@@ -102,7 +102,7 @@ async def test_bedrock_access_denied_is_not_retryable(
 
 
 async def test_bedrock_prose_answer_is_malformed(
-    provider: BedrockProvider, fake: FakeAnthropic
+    provider: ClaudeProvider, fake: FakeAnthropic
 ) -> None:
     """Without the forced tool call there is no analysis, whichever route it came through."""
     fake.script(text_reply("Here is a description instead."))

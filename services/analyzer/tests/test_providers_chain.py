@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+import structlog
 from PIL import Image
 
 from collections_analyzer.providers.base import (
@@ -75,6 +76,7 @@ async def test_transient_failures_are_retried(chain: ProviderChain, fake: FakeAn
     assert 3 == len(fake.requests)
 
 
+@pytest.mark.real_backoff
 async def test_retry_after_is_waited_for(chain: ProviderChain, fake: FakeAnthropic) -> None:
     """The retry waits as long as the 429's Retry-After says, not the (tiny) backoff."""
     fake.script(rate_limited(retry_after="1"))
@@ -106,7 +108,7 @@ async def test_exhausted_retries_fall_back_to_local(
 
     result = await chain.analyze(preview())
 
-    assert ("local", "local-v1") == (result.provider, result.model)
+    assert ("local", "local-v2") == (result.provider, result.model)
     assert ["red"] == result.analysis.colors
     assert 3 == len(fake.requests)
 
@@ -238,3 +240,49 @@ def test_bedrock_without_any_region_fails_fast(monkeypatch: pytest.MonkeyPatch) 
 
     with pytest.raises(ConfigError, match="ANALYZER_BEDROCK_REGION"):
         build_chain(ProviderSettings(providers=["bedrock"]))
+
+
+async def test_a_rejected_key_is_a_recorded_fallback_and_degrades(
+    chain: ProviderChain, fake: FakeAnthropic
+) -> None:
+    """A 401 hands over to local; the result says so, and the provider is degraded once."""
+    fake.script(error_reply(401, "authentication_error"), error_reply(401, "authentication_error"))
+
+    with structlog.testing.capture_logs() as logs:
+        first = await chain.analyze(preview())
+        second = await chain.analyze(preview())
+
+    assert ("local", "local") == (first.provider, second.provider)
+    assert [("anthropic", "auth_failed")] == [(f.provider, f.code) for f in first.fallback]
+    assert "HTTP 401 authentication_error" in first.fallback[0].message
+    assert {"anthropic"} == set(chain.degradations.snapshot())
+    errors = [entry for entry in logs if entry["log_level"] == "error"]
+    assert [("component_degraded", "anthropic")] == [(e["event"], e["component"]) for e in errors]
+
+
+async def test_a_missing_model_degrades_until_the_provider_answers(
+    chain: ProviderChain, fake: FakeAnthropic
+) -> None:
+    """A 404 degrades the provider; its next success clears it and records no fallback."""
+    fake.script(error_reply(404, "not_found_error"))
+    degraded = await chain.analyze(preview())
+    reason = chain.degradations.snapshot()["anthropic"]
+
+    recovered = await chain.analyze(preview())
+
+    assert "model_not_found" == degraded.fallback[0].code
+    assert reason.startswith("model_not_found")
+    assert ("anthropic", []) == (recovered.provider, recovered.fallback)
+    assert {} == chain.degradations.snapshot()
+
+
+async def test_transient_failures_before_a_fallback_are_recorded_but_do_not_degrade(
+    chain: ProviderChain, fake: FakeAnthropic
+) -> None:
+    """An outage is part of the result's fallback, not a configuration problem."""
+    fake.script(overloaded(), overloaded(), overloaded())
+
+    result = await chain.analyze(preview())
+
+    assert [("anthropic", "overloaded")] == [(f.provider, f.code) for f in result.fallback]
+    assert {} == chain.degradations.snapshot()

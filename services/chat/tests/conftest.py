@@ -50,6 +50,8 @@ class FakeSearch:
     index: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail_with: int | None = None
+    answer_with: dict[str, Any] | None = None
+    """A body to answer 200 with instead of searching (a broken or unexpected reply)."""
     url: str = ""
 
     def add(self, user_id: str, card: dict[str, Any]) -> None:
@@ -60,6 +62,8 @@ class FakeSearch:
         self.requests.append({"authorization": authorization, "headers": headers, "body": body})
         if self.fail_with is not None:
             return self.fail_with, {"title": "unavailable"}
+        if self.answer_with is not None:
+            return 200, self.answer_with
         try:
             claims = jwt.decode(
                 authorization.removeprefix("Bearer "),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -11,60 +10,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from collections_chat.app import create_app
-from collections_devtools.fakes.anthropic import FakeAnthropic, Reply, server_error
-
-
-def streamed(*blocks: tuple[str, Any], stop_reason: str = "end_turn") -> Reply:
-    """A Messages API response in its streaming wire format (server-sent events).
-
-    Each block is ``("text", "words")`` (sent as several text deltas) or
-    ``("tool_use", {"name": ..., "input": {...}})`` (sent as partial JSON).
-    """
-    events: list[dict[str, Any]] = [
-        {
-            "type": "message_start",
-            "message": {
-                "id": f"msg_{uuid.uuid4().hex[:12]}",
-                "type": "message",
-                "role": "assistant",
-                "content": [],
-                "model": "claude-haiku-4-5",
-                "stop_reason": None,
-                "stop_sequence": None,
-                "usage": {"input_tokens": 100, "output_tokens": 1},
-            },
-        }
-    ]
-    for index, (kind, value) in enumerate(blocks):
-        if kind == "text":
-            events.append(_start(index, {"type": "text", "text": ""}))
-            words = value.split(" ")
-            deltas = [word + " " for word in words[:-1]] + [words[-1]]
-            events += [_delta(index, {"type": "text_delta", "text": d}) for d in deltas]
-        else:
-            block = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "input": {}}
-            events.append(_start(index, {**block, "name": value["name"]}))
-            partial = {"type": "input_json_delta", "partial_json": json.dumps(value["input"])}
-            events.append(_delta(index, partial))
-        events.append({"type": "content_block_stop", "index": index})
-    events.append(
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-            "usage": {"output_tokens": 20},
-        }
-    )
-    events.append({"type": "message_stop"})
-    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
-    return Reply(body=body.encode())
-
-
-def _start(index: int, block: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "content_block_start", "index": index, "content_block": block}
-
-
-def _delta(index: int, delta: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "content_block_delta", "index": index, "delta": delta}
+from collections_devtools.fakes.anthropic import FakeAnthropic, server_error
+from collections_devtools.fakes.anthropic import streamed_reply as streamed
 
 
 def search_call(query: str) -> tuple[str, Any]:

@@ -93,7 +93,7 @@ async def test_no_match_says_so_without_citations(client: Any, alice: Any, colle
 
     assert 200 == response.status_code
     assert [] == response.json()["citations"]
-    assert "couldn't find any photos" in response.json()["reply"]
+    assert "Nothing in your collection matches" in response.json()["reply"]
 
 
 async def test_search_outage_is_answered_not_raised(

@@ -1,4 +1,8 @@
-"""An in-process gateway on a real database and the AWS emulator, with two signed-up users."""
+"""An in-process gateway on a real database and the AWS emulator, with two signed-up users.
+
+Its search and chat upstreams are a port the test holds closed (refused at once), never the
+default ports, where a running ``make up`` would answer.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,17 @@ from litestar.testing import AsyncTestClient
 
 from collections_devtools.testing.api import ApiUser, sign_up
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
+from collections_devtools.testing.library import Library
 from collections_gateway.app import create_app
 from collections_gateway.settings import Settings
 
 
-def gateway_settings(database: DatabaseUnderTest, aws: AwsStack, **overrides: object) -> Settings:
+def gateway_settings(
+    database: DatabaseUnderTest, aws: AwsStack, closed_port: int, **overrides: object
+) -> Settings:
     values: dict[str, object] = {
+        "search_url": f"http://127.0.0.1:{closed_port}",
+        "chat_url": f"http://127.0.0.1:{closed_port}",
         "database_url": database.app_dsn,
         "aws_endpoint_url": aws.endpoint,
         "cognito_user_pool_id": aws.outputs.user_pool_id,
@@ -30,19 +39,21 @@ def gateway_settings(database: DatabaseUnderTest, aws: AwsStack, **overrides: ob
 
 
 @pytest.fixture(name="client")
-async def fx_client(database: DatabaseUnderTest, aws: AwsStack) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    app = create_app(gateway_settings(database, aws))
+async def fx_client(
+    database: DatabaseUnderTest, aws: AwsStack, closed_port: int
+) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    app = create_app(gateway_settings(database, aws, closed_port))
     async with AsyncTestClient(app=app) as client:
         yield client
 
 
 @pytest.fixture(name="gateway")
-def fx_gateway(database: DatabaseUnderTest, aws: AwsStack) -> Callable[..., Any]:
+def fx_gateway(database: DatabaseUnderTest, aws: AwsStack, closed_port: int) -> Callable[..., Any]:
     """Start an in-process gateway with some settings changed: ``async with gateway(x=1)``."""
 
     @asynccontextmanager
     async def start(**overrides: object) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-        app = create_app(gateway_settings(database, aws, **overrides))
+        app = create_app(gateway_settings(database, aws, closed_port, **overrides))
         async with AsyncTestClient(app=app) as client:
             yield client
 
@@ -57,3 +68,12 @@ async def fx_alice(client: AsyncTestClient) -> ApiUser:  # type: ignore[type-arg
 @pytest.fixture(name="bob")
 async def fx_bob(client: AsyncTestClient) -> ApiUser:  # type: ignore[type-arg]
     return await sign_up(client, f"bob-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture(name="library")
+def fx_library(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    database: DatabaseUnderTest,
+    aws: AwsStack,
+) -> Library:
+    return Library(client, database, aws)

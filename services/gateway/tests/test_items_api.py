@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from litestar.testing import AsyncTestClient
@@ -211,3 +212,32 @@ async def test_idempotent_retry_restores_a_missing_original(
         stored = await (await s3.get_object(Bucket="collections-images", Key=key))["Body"].read()
     assert first["id"] == again.json()["id"]
     assert data == stored
+
+
+async def test_lookup_finds_only_the_callers_own_uploads(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    alice: User,
+    bob: User,
+) -> None:
+    """Hashes of the caller's files are found; the same bytes uploaded by another user are not."""
+    mine, theirs, unknown = jpeg(seed=21), jpeg(seed=22), jpeg(seed=23)
+    item = (await upload(client, alice, mine)).json()
+    await upload(client, bob, theirs)
+    hashes = [hashlib.sha256(data).hexdigest() for data in (mine, theirs, unknown)]
+    response = await client.post("/items/lookup", json={"sha256": hashes}, headers=alice.headers)
+    assert 200 == response.status_code, response.text
+    assert [{"sha256": hashes[0], "item_id": item["id"], "status": "uploaded"}] == response.json()[
+        "found"
+    ]
+
+
+async def test_lookup_refuses_what_is_not_a_sha256(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+    """Upper case, short or too many hashes are 422 problems, never a query."""
+    for body in (
+        {"sha256": ["A" * 64]},
+        {"sha256": ["abc"]},
+        {"sha256": []},
+        {"sha256": ["0" * 64] * 1001},
+    ):
+        response = await client.post("/items/lookup", json=body, headers=alice.headers)
+        assert 422 == response.status_code, body

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from litestar.testing import AsyncTestClient
+from structlog.contextvars import merge_contextvars
+from structlog.testing import capture_logs
 
 from collections_devtools.testing.api import ApiUser, sign_up, upload
 from collections_devtools.testing.images import jpeg
@@ -71,8 +76,11 @@ async def test_responses_carry_security_headers_and_request_ids(client: Client) 
 
 async def test_bogus_request_id_is_replaced(client: Client) -> None:
     """A request id with odd characters is not echoed into headers or logs."""
-    response = await client.get("/health", headers={"X-Request-ID": "bad id <script>"})
+    with capture_logs(processors=[merge_contextvars]) as logs:
+        response = await client.get("/items", headers={"X-Request-ID": "bad id <script>"})
+    (line,) = [entry for entry in logs if entry["event"] == "http_request"]
     assert "<script>" not in response.headers["x-request-id"]
+    assert response.headers["x-request-id"] == line["request_id"]
 
 
 async def test_schema_can_be_turned_off(gateway: Callable[..., Any]) -> None:
@@ -102,10 +110,17 @@ async def test_forged_tokens_are_401_without_detail(client: Client, alice: ApiUs
         assert "Traceback" not in response.text
 
 
-async def test_internal_errors_hide_internals(client: Client, alice: ApiUser) -> None:
-    """A request the database cannot take is still a clean client error, never a stack trace."""
-    response = await client.get("/items?category=" + "x" * 49, headers=alice.headers)
-    assert response.status_code < 500
+async def test_text_the_database_cannot_store_is_a_clean_422(
+    client: Client, alice: ApiUser
+) -> None:
+    """A request the database cannot take is still a clean client error, never a stack trace.
+
+    A NUL passes every check of the request (a valid, short category) and reaches PostgreSQL,
+    whose refusal (SQLSTATE 22021) only the database's error handler turns into this 422.
+    """
+    response = await client.get("/items", params={"category": "cats\x00"}, headers=alice.headers)
+    assert 422 == response.status_code
+    assert "nul_character" == response.json()["code"]
     assert "asyncpg" not in response.text and "Traceback" not in response.text
 
 
@@ -121,12 +136,49 @@ async def test_web_ui_is_served_with_a_strict_content_security_policy(client: Cl
     assert "innerHTML" not in script.text
 
 
-async def test_chat_stream_errors_are_relayed_as_errors(client: Client, alice: ApiUser) -> None:
-    """A streamed chat the chat service refuses is answered with its error, not a 200 stream.
+@contextmanager
+def refusing_upstream(status: int, problem: dict[str, Any]) -> Iterator[str]:
+    """A real HTTP server on a port of its own that answers every POST with ``problem``."""
 
-    The in-process gateway has no chat service behind it, so the refusal here is the upstream
-    being unreachable: a 503 problem, and no LLM quota spent.
-    """
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            body = json.dumps(problem).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/problem+json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            """Keep test output quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_chat_stream_errors_are_relayed_as_errors(gateway: Callable[..., Any]) -> None:
+    """A streamed chat the chat service refuses is answered with its error, not a 200 stream."""
+    problem = {"title": "Not Found", "status": 404, "code": "not_found", "detail": "no session"}
+    with refusing_upstream(404, problem) as chat_url:
+        async with gateway(chat_url=chat_url) as client:
+            alice = await _user(client)
+            response = await client.post(
+                "/chat/stream", json={"message": "hello"}, headers=alice.headers
+            )
+    assert 404 == response.status_code
+    assert "application/problem+json" == response.headers["content-type"]
+    assert "no session" == response.json()["detail"]
+
+
+async def test_an_unreachable_chat_service_is_a_503(client: Client, alice: ApiUser) -> None:
+    """With nothing listening upstream the stream is a 503 problem, and no LLM quota is spent."""
     response = await client.post("/chat/stream", json={"message": "hello"}, headers=alice.headers)
     assert 503 == response.status_code
     assert "application/problem+json" == response.headers["content-type"]

@@ -11,7 +11,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageStat
 from collections_devtools import hostile_images as hostile
 from collections_ingest.imaging import PREVIEW_EDGE, ImageRejected, process_image
 from collections_ingest.imaging.decode import load_first_frame, open_image, stored_as_ycbcr
-from collections_ingest.imaging.sniff import JPEG
+from collections_shared.domain.media import JPEG
 
 COLOR_TOLERANCE = 24
 MAX_PIXELS = 50_000_000

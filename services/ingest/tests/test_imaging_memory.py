@@ -8,6 +8,9 @@ import sys
 
 import pytest
 
+# Each bomb is decoded in a fresh interpreter, whose peak memory is measured.
+pytestmark = pytest.mark.integration
+
 # Peak RSS growth allowed while refusing a bomb, over a process that already processed a small
 # image. Decoding the 50k x 50k PNG would need 2.5 GB; parsing its header needs a few KiB.
 BOMB_RSS_GROWTH_LIMIT_MIB = 16

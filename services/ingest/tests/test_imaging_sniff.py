@@ -8,6 +8,7 @@ import pytest
 
 from collections_devtools import hostile_images as hostile
 from collections_ingest.imaging import ImageRejected, sniff
+from collections_shared.domain.media import SNIFF_BYTES, detect_image_type
 
 
 def _ftyp(major: bytes, *compatible: bytes) -> bytes:
@@ -89,3 +90,26 @@ def test_empty_file_has_its_own_code() -> None:
     with pytest.raises(ImageRejected) as caught:
         sniff(b"")
     assert ("empty_file", "The file is empty.") == (caught.value.code, caught.value.message)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        hostile.jpeg(16, 16),
+        hostile.heic(64, 64),
+        _ftyp(b"mif1", b"miaf"),
+        _ftyp(b"mif1", b"avif", b"miaf"),
+        _ftyp(b"msf1", *[b"miaf"] * 70, b"hevc"),  # a brand past the ftyp cap is not read
+        hostile.avif_header(),
+        hostile.zip_archive(),
+    ],
+    ids=["jpeg", "heic", "generic-heif", "mif1-with-avif", "long-ftyp", "avif", "zip"],
+)
+def test_gateway_head_check_agrees_with_ingest(data: bytes) -> None:
+    """The gateway's early check on the first SNIFF_BYTES bytes gives ingest's verdict."""
+    try:
+        expected: tuple[str, str] | None = sniff(data)
+    except ImageRejected:
+        expected = None
+    early = detect_image_type(data[:SNIFF_BYTES])
+    assert expected == (None if early is None else (early.mime_type, early.extension))

@@ -43,7 +43,6 @@ class Principal:
     """Who is calling: the Cognito ``sub`` is the tenant id everywhere."""
 
     user_id: str
-    username: str
     token: str
     expires_at: int
 
@@ -158,7 +157,6 @@ class TokenVerifier:
         claims = self._decode(token, key)
         principal = Principal(
             user_id=claims["sub"],
-            username=str(claims.get("username", "")),
             token=token,
             expires_at=int(claims["exp"]),
         )

@@ -33,7 +33,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from collections_shared import metrics, tracing
 from collections_shared.errors import ProblemError, ServiceUnavailableError, TooManyRequestsError
-from collections_shared.health import HealthCheck, HealthReport, check_health
+from collections_shared.health import Degradations, HealthCheck, HealthReport, check_health
 from collections_shared.logging import bind_unit_of_work, get_logger
 from collections_shared.openapi import PROBLEM_JSON, document_problems
 
@@ -41,6 +41,8 @@ log = get_logger("http")
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
+# A shared album's token is a credential in its path: logs keep the route, not the token.
+_CREDENTIAL_IN_PATH = re.compile(r"^/shared/[^/]+")
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -262,7 +264,7 @@ def request_context_middleware(
                 log.info(
                     "http_request",
                     method=method,
-                    path=scope["path"],
+                    path=_CREDENTIAL_IN_PATH.sub("/shared/<token>", scope["path"]),
                     status=status,
                     duration_ms=round(seconds * 1000, 2),
                 )
@@ -306,9 +308,6 @@ _UNSTORABLE_TEXT_HANDLERS: Mapping[Any, Any] = {
 }
 
 
-HealthChecksFactory = Callable[[State], Mapping[str, HealthCheck]]
-
-
 def health_route(service: str) -> Any:
     """``GET /health``: 200 with each dependency's state, 503 naming the failed ones."""
 
@@ -323,7 +322,10 @@ def health_route(service: str) -> Any:
     )
     async def health(state: State) -> Response[HealthReport]:
         checks: Mapping[str, HealthCheck] = state.get("health_checks", {})
-        report = await check_health(service, checks)
+        degradations: Degradations | None = state.get("degradations")
+        report = await check_health(
+            service, checks, degradations.snapshot() if degradations else None
+        )
         return Response(report, status_code=200 if report.healthy else 503)
 
     return health

@@ -12,7 +12,7 @@ import asyncpg
 
 from collections_shared.aws import AwsClients, queue_check
 from collections_shared.db import Pool, create_pool, ping
-from collections_shared.health import HealthCheck
+from collections_shared.health import Degradations, HealthCheck
 from collections_shared.publisher import EventPublisher
 from collections_shared.settings import CommonSettings, WorkerSettings
 from collections_shared.sqs import ConsumerConfig, ReceivedMessage, SqsConsumer
@@ -28,6 +28,8 @@ class Runtime:
     aws: AwsClients
     stack: AsyncExitStack
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    degradations: Degradations = field(default_factory=Degradations)
+    """Components on a fallback (a provider rejecting its key): ``/health`` says ``degraded``."""
     _clients: dict[str, Any] = field(default_factory=dict)
 
     async def client(self, service: str) -> Any:

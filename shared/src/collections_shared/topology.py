@@ -1,5 +1,10 @@
 """Where work flows: one queue per consuming service (each with a DLQ) and the events routed to it.
 
+A stage's queue receives the fact it follows and the request for the same work: the analyzer
+``ImageProcessed`` and ``AnalysisRequested``, the embedder ``AnalysisComplete`` and
+``ReindexRequested``, ingest the bucket's notifications and ``ReprocessRequested``.
+``EmbeddingComplete`` and ``ItemFailed`` are published for whoever listens; no queue takes them.
+
 The CDK app (production), the local stack's provisioning and the redrive tool all read this, so
 the queue names, visibility timeouts, redrive counts and EventBridge rules cannot disagree.
 """
@@ -10,8 +15,10 @@ from dataclasses import dataclass
 
 from collections_shared.events import (
     AnalysisComplete,
+    AnalysisRequested,
     Event,
     ImageProcessed,
+    ReindexRequested,
     ReprocessRequested,
     event_tag,
 )
@@ -50,8 +57,8 @@ class QueueSpec:
 
 QUEUES = (
     QueueSpec("ingest", VISIBILITY_TIMEOUT_SECONDS, (ReprocessRequested,), uploads=True),
-    QueueSpec("analyzer", VISIBILITY_TIMEOUT_SECONDS, (ImageProcessed,)),
-    QueueSpec("embedder", VISIBILITY_TIMEOUT_SECONDS, (AnalysisComplete,)),
+    QueueSpec("analyzer", VISIBILITY_TIMEOUT_SECONDS, (ImageProcessed, AnalysisRequested)),
+    QueueSpec("embedder", VISIBILITY_TIMEOUT_SECONDS, (AnalysisComplete, ReindexRequested)),
 )
 
 

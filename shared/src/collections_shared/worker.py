@@ -29,8 +29,6 @@ from collections_shared.events import (
     ItemFailed,
     Stage,
     decode_envelope,
-    derived_event_id,
-    utc_now,
 )
 from collections_shared.logging import bind_unit_of_work, get_logger
 from collections_shared.publisher import EventPublisher
@@ -210,14 +208,13 @@ async def fail_item(
     if generation is None:
         return
     await publisher.publish(
-        ItemFailed(
-            event_id=derived_event_id(item_id, "ItemFailed", stage, error.code, generation),
-            occurred_at=utc_now(),
+        ItemFailed.build(
             user_id=user_id,
             item_id=item_id,
             correlation_id=correlation_id,
             stage=stage,
             reason=FailureReason(code=error.code, message=error.message[:1000]),
+            generation=generation,
         )
     )
 

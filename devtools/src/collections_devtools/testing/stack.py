@@ -46,6 +46,8 @@ def stack_config(home: Path, **extra_env: str) -> StackConfig:
         extra_env={
             "ANTHROPIC_API_KEY": "",
             "VOYAGE_API_KEY": "",
+            "TAVILY_API_KEY": "",
+            "BEDROCK_MODEL": "",
             "INGEST_STUCK_AFTER_SECONDS": "30",
             **extra_env,
         },

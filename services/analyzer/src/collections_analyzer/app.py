@@ -1,4 +1,4 @@
-"""The analyzer worker: consumes ImageProcessed events and serves /health."""
+"""The analyzer worker: consumes ImageProcessed and AnalysisRequested events, serves /health."""
 
 from __future__ import annotations
 
@@ -27,17 +27,24 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
-            built = build_chain(providers)
-            chain = ProviderChain([MeteredProvider(each) for each in built.providers], providers)
+            built = build_chain(providers, runtime.degradations)
+            chain = ProviderChain(
+                [MeteredProvider(each) for each in built.providers], providers, built.degradations
+            )
             runtime.stack.push_async_callback(chain.aclose)
             s3 = await runtime.client("s3")
             publisher = await runtime.publisher("analyzer")
-            handler = AnalyzerHandler(runtime.pool, s3, publisher, chain)
+            handler = AnalyzerHandler(runtime.pool, s3, publisher, chain, bucket=settings.bucket)
             worker = MessageWorker(
                 parse=parse_event_message, dispatch=handler.dispatch, fail=handler.fail
             )
             await runtime.start_worker(settings, worker)
-            app.state.update(runtime=runtime, chain=chain, health_checks=runtime.health_checks)
+            app.state.update(
+                runtime=runtime,
+                chain=chain,
+                health_checks=runtime.health_checks,
+                degradations=runtime.degradations,
+            )
             yield
 
     return create_service_app(

@@ -1,14 +1,18 @@
-"""Analyzer: ``ImageProcessed`` → a new analysis version of the item → ``AnalysisComplete``.
+"""Analyzer: ``ImageProcessed`` or ``AnalysisRequested`` → analysis version → ``AnalysisComplete``.
 
-The analysis is keyed by the event that asked for it, so a redelivered event finds its analysis
-and only re-publishes; a user's re-analyze request is a new event and so a new version.
+``ImageProcessed`` says where the preview is; ``AnalysisRequested`` (the owner asked for another
+version) names only the item, whose derivatives are read from the database. Either way the
+analysis is keyed by the event that asked for it, so a redelivered event, or a retried request
+with the same id, finds its analysis and only re-publishes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from collections_analyzer.providers.base import (
+    AnalysisResult,
     ImageInput,
     ProviderOutputError,
     ProviderUnavailableError,
@@ -17,14 +21,14 @@ from collections_analyzer.providers.chain import ProviderChain
 from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.analysis import Provenance
+from collections_shared.domain.analysis_edit import keep_user_fields
 from collections_shared.domain.item import ItemRecord
 from collections_shared.errors import PermanentError, TransientError
 from collections_shared.events import (
     AnalysisComplete,
+    AnalysisRequested,
     AnyEvent,
     ImageProcessed,
-    derived_event_id,
-    utc_now,
 )
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
@@ -32,31 +36,45 @@ from collections_shared.repository.analyses import (
     StoredAnalysis,
     find_by_source_event,
     insert_analysis,
+    latest_version,
 )
 from collections_shared.repository.items import get_item, set_status
 from collections_shared.worker import item_failer
 
 log = get_logger(__name__)
 
+AnalysisCause = ImageProcessed | AnalysisRequested
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The derivative the model is shown, and the original's size."""
+
+    bucket: str
+    key: str
+    width: int
+    height: int
+
 
 class AnalyzerHandler:
     def __init__(
-        self, pool: Pool, s3: Any, publisher: EventPublisher, chain: ProviderChain
+        self, pool: Pool, s3: Any, publisher: EventPublisher, chain: ProviderChain, *, bucket: str
     ) -> None:
         self._pool = pool
         self._s3 = s3
         self._publisher = publisher
         self._chain = chain
+        self._bucket = bucket
         self.fail = item_failer(pool, publisher, "analyze")
 
     async def dispatch(self, event: AnyEvent) -> None:
         match event:
-            case ImageProcessed():
+            case ImageProcessed() | AnalysisRequested():
                 await self.analyze(event)
             case _:
                 log.info("event_ignored", detail_type=type(event).__name__)
 
-    async def analyze(self, event: ImageProcessed) -> None:
+    async def analyze(self, event: AnalysisCause) -> None:
         async with tenant_transaction(self._pool, event.user_id) as connection:
             item = await get_item(connection, event.item_id)
             done = (
@@ -64,23 +82,34 @@ class AnalyzerHandler:
                 if item
                 else None
             )
-        if item is None or "preview" not in event.derivative_keys:
+        preview = self._preview(event, item) if item else None
+        if item is None or preview is None:
             log.info("analysis_skipped", reason="item gone" if item is None else "no preview")
             return
         if done is None:
-            done = await self._analyze(item, event)
+            done = await self._analyze(item, event, preview)
         await self._announce(event, done)
 
-    async def _analyze(self, item: ItemRecord, event: ImageProcessed) -> StoredAnalysis:
+    def _preview(self, event: AnalysisCause, item: ItemRecord) -> Preview | None:
+        """Where ``ImageProcessed`` says the preview is, or where the item row says it is."""
+        if isinstance(event, ImageProcessed):
+            keys, bucket = event.derivative_keys, event.bucket
+            width, height = event.width, event.height
+        else:
+            keys, bucket = item.derivative_keys, self._bucket
+            width, height = item.width or 1, item.height or 1
+        key = keys.get("preview")
+        return Preview(bucket=bucket, key=key, width=width, height=height) if key else None
+
+    async def _analyze(
+        self, item: ItemRecord, event: AnalysisCause, preview: Preview
+    ) -> StoredAnalysis:
         image = ImageInput(
             data=await read_object(
-                self._s3,
-                event.bucket,
-                event.derivative_keys["preview"],
-                missing_code="preview_missing",
+                self._s3, preview.bucket, preview.key, missing_code="preview_missing"
             ),
-            width=event.width,
-            height=event.height,
+            width=preview.width,
+            height=preview.height,
             filename=item.filename,
             taken_at=item.taken_at,
             camera=" ".join(filter(None, [item.camera_make, item.camera_model])),
@@ -93,13 +122,25 @@ class AnalyzerHandler:
             ) from error
         except ProviderOutputError as error:
             raise PermanentError(error.code, error.message) from error
+        replace = isinstance(event, AnalysisRequested) and event.replace_user_fields
+        return await self._store(event, result, replace_user_fields=replace)
+
+    async def _store(
+        self, event: AnalysisCause, result: AnalysisResult, *, replace_user_fields: bool
+    ) -> StoredAnalysis:
         async with tenant_transaction(self._pool, event.user_id) as connection:
+            previous = await latest_version(connection, event.item_id, for_update=True)
+            analysis, user_fields = result.analysis, []
+            if previous is not None and previous.user_fields and not replace_user_fields:
+                # The owner's corrections outlive an automatic re-analysis.
+                user_fields = previous.user_fields
+                analysis = keep_user_fields(analysis, previous.analysis, user_fields)
             stored = await insert_analysis(
                 connection,
                 user_id=event.user_id,
                 item_id=event.item_id,
                 source_event_id=event.event_id,
-                analysis=result.analysis,
+                analysis=analysis,
                 provenance=Provenance(
                     provider=result.provider,
                     model=result.model,
@@ -108,6 +149,8 @@ class AnalyzerHandler:
                     output_tokens=result.output_tokens,
                     latency_ms=result.latency_ms,
                     raw=result.raw,
+                    fallback=result.fallback,
+                    user_fields=user_fields,
                 ),
             )
             await set_status(
@@ -117,15 +160,18 @@ class AnalyzerHandler:
                 allowed_from=("processed", "analyzed", "searchable", "failed"),
             )
         log.info(
-            "analysis_stored", provider=result.provider, model=result.model, version=stored.version
+            "analysis_stored",
+            provider=result.provider,
+            model=result.model,
+            version=stored.version,
+            fallback=[failure.provider for failure in result.fallback],
+            kept_user_fields=user_fields,
         )
         return stored
 
-    async def _announce(self, event: ImageProcessed, stored: StoredAnalysis) -> None:
+    async def _announce(self, event: AnalysisCause, stored: StoredAnalysis) -> None:
         await self._publisher.publish(
-            AnalysisComplete(
-                event_id=derived_event_id(stored.id, "AnalysisComplete"),
-                occurred_at=utc_now(),
+            AnalysisComplete.build(
                 user_id=event.user_id,
                 item_id=event.item_id,
                 correlation_id=event.correlation_id,

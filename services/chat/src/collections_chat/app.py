@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import anthropic
 import httpx
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
 from collections_chat.agent.claude import ClaudeModel
+from collections_chat.agent.clients import SearchClient, WebSearch
 from collections_chat.agent.context import ChatModel
 from collections_chat.agent.local import LocalResponder
-from collections_chat.agent.tools import SearchClient
 from collections_chat.routes import ROUTES
 from collections_chat.service import ChatService
 from collections_chat.settings import ENV_PREFIX, Settings
@@ -22,6 +21,7 @@ from collections_shared.auth import TokenVerifier
 from collections_shared.aws import table_check
 from collections_shared.http import create_service_app
 from collections_shared.http_auth import verified_principal
+from collections_shared.llm import build_claude
 from collections_shared.logging import get_logger
 from collections_shared.runtime import open_runtime
 from collections_shared.settings import load_settings
@@ -35,21 +35,31 @@ def _chat_service(state: State) -> ChatService:
 
 
 def build_model(settings: Settings, stack: AsyncExitStack) -> ChatModel:
-    """Claude when a key is configured; otherwise the offline responder."""
-    if not settings.anthropic_api_key:
+    """Claude when a key (or a Bedrock model) is configured; otherwise the offline responder."""
+    claude = build_claude(settings.claude())
+    if claude is None:
         log.info("chat_model_selected", model="local")
         return LocalResponder()
-    client = anthropic.AsyncAnthropic(
-        api_key=settings.anthropic_api_key,
-        base_url=settings.anthropic_base_url or None,
-        max_retries=settings.anthropic_max_retries,
-        timeout=settings.anthropic_timeout_seconds,
+    stack.push_async_callback(claude.aclose)
+    log.info("chat_model_selected", model=claude.model, provider=claude.provider)
+    return ClaudeModel(claude, max_tokens=settings.anthropic_max_tokens)
+
+
+def build_web_search(settings: Settings, stack: AsyncExitStack) -> WebSearch | None:
+    """Tavily when ``TAVILY_API_KEY`` is set; otherwise the agent has no web tool."""
+    if not settings.tavily_api_key:
+        return None
+    web = WebSearch(
+        api_key=settings.tavily_api_key,
+        base_url=settings.tavily_base_url,
+        include_domains=settings.web_search_include_domains,
+        exclude_domains=settings.web_search_exclude_domains,
+        max_results=settings.web_search_max_results,
+        timeout=settings.web_search_timeout_seconds,
     )
-    stack.push_async_callback(client.close)
-    log.info("chat_model_selected", model=settings.anthropic_model)
-    return ClaudeModel(
-        client, model=settings.anthropic_model, max_tokens=settings.anthropic_max_tokens
-    )
+    stack.push_async_callback(web.aclose)
+    log.info("chat_web_search_enabled", provider="tavily")
+    return web
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -70,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     http, settings.search_url, timeout=settings.search_timeout_seconds
                 ),
                 model=build_model(settings, runtime.stack),
+                web=build_web_search(settings, runtime.stack),
             )
             app.state.update(
                 runtime=runtime,

@@ -19,6 +19,7 @@ of KB; :class:`CheckpointTooLargeError` is the guard if that ever stops holding.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
@@ -77,26 +78,15 @@ class DynamoDBSaver(BaseCheckpointSaver[int]):
         checkpoint_id = get_checkpoint_id(config)
         item: Item | None
         if checkpoint_id:
-            response = await self._client.get_item(
-                TableName=self._table,
-                Key={"pk": dynamo.s(pk), "sk": dynamo.s(_checkpoint_sk(ns, checkpoint_id))},
-                ConsistentRead=True,
+            item = await dynamo.get(
+                self._client, self._table, pk, _checkpoint_sk(ns, checkpoint_id)
             )
-            item = response.get("Item")
         else:
             # Newer checkpoints expire later, so if the newest one is expired all of them are.
-            response = await self._client.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues={
-                    ":pk": dynamo.s(pk),
-                    ":prefix": dynamo.s(f"CHECKPOINT#{ns}#"),
-                },
-                ScanIndexForward=False,
-                Limit=1,
-                ConsistentRead=True,
+            newest = dynamo.query(
+                self._client, self._table, pk, f"CHECKPOINT#{ns}#", newest_first=True, limit=1
             )
-            item = next(iter(response.get("Items", [])), None)
+            item = next(iter([found async for found in newest]), None)
         if item is None or not dynamo.live(item, self._clock()):
             return None
         return await self._tuple(thread_id, ns, item)
@@ -118,23 +108,17 @@ class DynamoDBSaver(BaseCheckpointSaver[int]):
         before_id = get_checkpoint_id(before) if before else None
         prefix = "CHECKPOINT#" if ns is None else f"CHECKPOINT#{ns}#"
         yielded = 0
-        async for item in dynamo.query_pages(
-            self._client,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": dynamo.s(thread_pk(self._owner, thread_id)),
-                ":prefix": dynamo.s(prefix),
-            },
-            ScanIndexForward=False,
-            ConsistentRead=True,
-        ):
-            if limit is not None and yielded >= limit:
-                return
-            if not self._matches(item, only, before_id, filter):
-                continue
-            yield await self._tuple(thread_id, dynamo.text(item, "checkpoint_ns"), item)
-            yielded += 1
+        newest_first = dynamo.query(
+            self._client, self._table, thread_pk(self._owner, thread_id), prefix, newest_first=True
+        )
+        async with contextlib.aclosing(newest_first) as items:
+            async for item in items:
+                if limit is not None and yielded >= limit:
+                    return
+                if not self._matches(item, only, before_id, filter):
+                    continue
+                yield await self._tuple(thread_id, item["checkpoint_ns"], item)
+                yielded += 1
 
     async def aput(
         self,
@@ -154,19 +138,19 @@ class DynamoDBSaver(BaseCheckpointSaver[int]):
                 f"checkpoint of {len(checkpoint_bytes)} bytes does not fit a DynamoDB item"
             )
         item: Item = {
-            "pk": dynamo.s(thread_pk(self._owner, thread_id)),
-            "sk": dynamo.s(_checkpoint_sk(ns, checkpoint["id"])),
-            "checkpoint_ns": dynamo.s(ns),
-            "checkpoint_id": dynamo.s(checkpoint["id"]),
-            "type": dynamo.s(checkpoint_type),
-            "checkpoint": dynamo.b(checkpoint_bytes),
-            "metadata_type": dynamo.s(metadata_type),
-            "metadata": dynamo.b(metadata_bytes),
-            "expires_at": dynamo.n(self._expiry()),
+            "pk": thread_pk(self._owner, thread_id),
+            "sk": _checkpoint_sk(ns, checkpoint["id"]),
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint["id"],
+            "type": checkpoint_type,
+            "checkpoint": checkpoint_bytes,
+            "metadata_type": metadata_type,
+            "metadata": metadata_bytes,
+            "expires_at": self._expiry(),
         }
         if parent := get_checkpoint_id(config):
-            item["parent_checkpoint_id"] = dynamo.s(parent)
-        await self._client.put_item(TableName=self._table, Item=item)
+            item["parent_checkpoint_id"] = parent
+        await self._client.put_item(TableName=self._table, Item=dynamo.to_wire(item))
         return {
             "configurable": {
                 "thread_id": thread_id,
@@ -187,23 +171,24 @@ class DynamoDBSaver(BaseCheckpointSaver[int]):
         thread_id, ns = _thread_and_ns(config)
         checkpoint_id = str(config["configurable"]["checkpoint_id"])
         pk = thread_pk(self._owner, thread_id)
-        requests = []
+        items: list[Item] = []
         for position, (channel, value) in enumerate(writes):
             index = WRITES_IDX_MAP.get(channel, position)
             value_type, value_bytes = self.serde.dumps_typed(value)
-            item: Item = {
-                "pk": dynamo.s(pk),
-                "sk": dynamo.s(f"WRITES#{ns}#{checkpoint_id}#{task_id}#{index}"),
-                "task_id": dynamo.s(task_id),
-                "task_path": dynamo.s(task_path),
-                "idx": dynamo.n(index),
-                "channel": dynamo.s(channel),
-                "type": dynamo.s(value_type),
-                "value": dynamo.b(value_bytes),
-                "expires_at": dynamo.n(self._expiry()),
-            }
-            requests.append({"PutRequest": {"Item": item}})
-        await dynamo.batch_write(self._client, self._table, requests)
+            items.append(
+                {
+                    "pk": pk,
+                    "sk": f"WRITES#{ns}#{checkpoint_id}#{task_id}#{index}",
+                    "task_id": task_id,
+                    "task_path": task_path,
+                    "idx": index,
+                    "channel": channel,
+                    "type": value_type,
+                    "value": value_bytes,
+                    "expires_at": self._expiry(),
+                }
+            )
+        await dynamo.write_batch(self._client, self._table, puts=items)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint and write of one of the owner's threads."""
@@ -219,7 +204,7 @@ class DynamoDBSaver(BaseCheckpointSaver[int]):
         before_id: str | None,
         metadata_filter: dict[str, Any] | None,
     ) -> bool:
-        checkpoint_id = dynamo.text(item, "checkpoint_id")
+        checkpoint_id: str = item["checkpoint_id"]
         if not dynamo.live(item, self._clock()):
             return False
         if (only and checkpoint_id != only) or (before_id and checkpoint_id >= before_id):
@@ -230,13 +215,11 @@ class DynamoDBSaver(BaseCheckpointSaver[int]):
         return True
 
     def _load(self, item: Item, type_attribute: str, value_attribute: str) -> Any:
-        return self.serde.loads_typed(
-            (dynamo.text(item, type_attribute), dynamo.blob(item, value_attribute))
-        )
+        return self.serde.loads_typed((item[type_attribute], item[value_attribute]))
 
     async def _tuple(self, thread_id: str, ns: str, item: Item) -> CheckpointTuple:
-        checkpoint_id = dynamo.text(item, "checkpoint_id")
-        parent = dynamo.text(item, "parent_checkpoint_id")
+        checkpoint_id: str = item["checkpoint_id"]
+        parent: str | None = item.get("parent_checkpoint_id")
         return CheckpointTuple(
             config=_config(thread_id, ns, checkpoint_id),
             checkpoint=self._load(item, "type", "checkpoint"),
@@ -251,34 +234,17 @@ class DynamoDBSaver(BaseCheckpointSaver[int]):
         now = self._clock()
         rows = [
             item
-            async for item in dynamo.query_pages(
+            async for item in dynamo.query(
                 self._client,
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues={
-                    ":pk": dynamo.s(thread_pk(self._owner, thread_id)),
-                    ":prefix": dynamo.s(f"WRITES#{ns}#{checkpoint_id}#"),
-                },
-                ConsistentRead=True,
+                self._table,
+                thread_pk(self._owner, thread_id),
+                f"WRITES#{ns}#{checkpoint_id}#",
             )
             if dynamo.live(item, now)
         ]
         # LangGraph replays a super-step's writes in this order; sort keys alone are not it.
-        rows.sort(
-            key=lambda row: writes_sort_key(
-                dynamo.text(row, "task_path"),
-                dynamo.text(row, "task_id"),
-                dynamo.number(row, "idx"),
-            )
-        )
-        return [
-            (
-                dynamo.text(row, "task_id"),
-                dynamo.text(row, "channel"),
-                self._load(row, "type", "value"),
-            )
-            for row in rows
-        ]
+        rows.sort(key=lambda row: writes_sort_key(row["task_path"], row["task_id"], row["idx"]))
+        return [(row["task_id"], row["channel"], self._load(row, "type", "value")) for row in rows]
 
 
 def _thread_and_ns(config: RunnableConfig) -> tuple[str, str]:

@@ -1,4 +1,10 @@
-"""Small helpers over the low-level aioboto3 DynamoDB client: paged queries, batched writes.
+"""The chat table through boto3's own DynamoDB tools, on the low-level aioboto3 client.
+
+Items cross this module as plain Python values: boto3's ``TypeSerializer`` and
+``TypeDeserializer`` do the typed wire form, the client's ``query`` paginator follows
+``LastEvaluatedKey``, and aioboto3's ``BatchWriter`` chunks writes by 25 and re-sends what
+DynamoDB left unprocessed. The table resource would do the marshalling itself but has no
+paginators, so the client it is.
 
 Only key-based operations are used (Query, GetItem, PutItem, UpdateItem, BatchWriteItem): the
 service's IAM policy has no Scan, so no code path can read across users' partitions.
@@ -6,87 +12,117 @@ service's IAM policy has no Scan, so no code path can read across users' partiti
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
+from aioboto3.dynamodb.table import BatchWriter
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
 Item = dict[str, Any]
-"""An item in DynamoDB's typed wire form: ``{"pk": {"S": "..."}, "n": {"N": "1"}}``."""
+"""An item as plain values: ``str``, ``int`` (we store no fractional numbers), ``bytes``."""
 
-_BATCH_SIZE = 25  # BatchWriteItem's limit
-_UNPROCESSED_ATTEMPTS = 8
-
-
-def s(value: str) -> dict[str, str]:
-    return {"S": value}
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+# Sleep between flushes on exit while DynamoDB keeps leaving writes unprocessed (throttling).
+_UNPROCESSED_BACKOFF_SECONDS = 0.05
 
 
-def n(value: int | float) -> dict[str, str]:
-    return {"N": str(value)}
+def to_wire(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Attribute values (or ``:placeholder`` values) in DynamoDB's typed form."""
+    return {name: _serializer.serialize(value) for name, value in values.items()}
 
 
-def b(value: bytes) -> dict[str, bytes]:
-    return {"B": value}
+def from_wire(item: Mapping[str, Any]) -> Item:
+    """A wire item as plain values."""
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
 
 
-def text(item: Item, name: str, default: str = "") -> str:
-    value = item.get(name)
-    return str(value["S"]) if value and "S" in value else default
+def _plain(value: Any) -> Any:
+    if isinstance(value, Binary):
+        return bytes(value.value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
-def number(item: Item, name: str, default: int = 0) -> int:
-    value = item.get(name)
-    return int(value["N"]) if value and "N" in value else default
-
-
-def blob(item: Item, name: str) -> bytes:
-    value = item.get(name)
-    return bytes(value["B"]) if value and "B" in value else b""
+def key(pk: str, sk: str) -> dict[str, Any]:
+    """The wire form of an item's primary key."""
+    return to_wire({"pk": pk, "sk": sk})
 
 
 def live(item: Item, now: float) -> bool:
     """Not past its TTL. DynamoDB deletes expired items lazily (and moto never), so every read
     checks the expiry itself."""
-    return number(item, "expires_at", default=0) > now
+    expires_at: int = item.get("expires_at", 0)
+    return expires_at > now
 
 
-async def query_pages(client: Any, **kwargs: Any) -> AsyncIterator[Item]:
-    """Every item a Query matches, following ``LastEvaluatedKey`` across pages."""
-    while True:
-        response = await client.query(**kwargs)
-        for item in response.get("Items", []):
-            yield item
-        last = response.get("LastEvaluatedKey")
-        if not last:
-            return
-        kwargs["ExclusiveStartKey"] = last
+async def get(client: Any, table: str, pk: str, sk: str) -> Item | None:
+    """One item by key, strongly consistent."""
+    response = await client.get_item(TableName=table, Key=key(pk, sk), ConsistentRead=True)
+    item = response.get("Item")
+    return from_wire(item) if item is not None else None
 
 
-async def batch_write(client: Any, table: str, requests: Sequence[Item]) -> None:
-    """BatchWriteItem in chunks of 25, retrying unprocessed items with a short backoff."""
-    for start in range(0, len(requests), _BATCH_SIZE):
-        pending: list[Item] = list(requests[start : start + _BATCH_SIZE])
-        for attempt in range(_UNPROCESSED_ATTEMPTS):
-            response = await client.batch_write_item(RequestItems={table: pending})
-            pending = response.get("UnprocessedItems", {}).get(table, [])
-            if not pending:
-                break
-            await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
-        else:
-            raise RuntimeError(f"DynamoDB left {len(pending)} writes unprocessed")
+async def query(
+    client: Any,
+    table: str,
+    pk: str,
+    prefix: str = "",
+    *,
+    newest_first: bool = False,
+    limit: int | None = None,
+    projection: str | None = None,
+) -> AsyncGenerator[Item, None]:
+    """The items of partition ``pk`` whose sort key starts with ``prefix`` (all of them if it is
+    empty), in sort-key order.
+
+    Every read of the chat table is this one query: strongly consistent, page after page, at
+    most ``limit`` items.
+    """
+    # A key condition cannot compare with an empty string, so no prefix is no condition on sk.
+    values = {":pk": pk, ":prefix": prefix} if prefix else {":pk": pk}
+    params: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)" if prefix else "pk = :pk",
+        "ExpressionAttributeValues": to_wire(values),
+        "ScanIndexForward": not newest_first,
+        "ConsistentRead": True,
+    }
+    if projection:
+        params["ProjectionExpression"] = projection
+    pages = {"MaxItems": limit, "PageSize": limit} if limit else {}
+    async for page in client.get_paginator("query").paginate(**params, PaginationConfig=pages):
+        for item in page.get("Items", []):
+            yield from_wire(item)
+
+
+async def write_batch(
+    client: Any,
+    table: str,
+    *,
+    puts: Iterable[Mapping[str, Any]] = (),
+    deletes: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Put and delete items (``deletes`` as ``(pk, sk)``) with BatchWriteItem; a key named twice
+    is written once (DynamoDB refuses a batch that names a key twice)."""
+    async with BatchWriter(
+        table,
+        client,
+        overwrite_by_pkeys=["pk", "sk"],
+        on_exit_loop_sleep=_UNPROCESSED_BACKOFF_SECONDS,
+    ) as batch:
+        for item in puts:
+            await batch.put_item(Item=to_wire(item))
+        for pk, sk in deletes:
+            await batch.delete_item(Key=key(pk, sk))
 
 
 async def delete_partition(client: Any, table: str, pk: str) -> int:
     """Delete every item under ``pk`` (expired or not); returns how many there were."""
     keys = [
-        {"DeleteRequest": {"Key": {"pk": item["pk"], "sk": item["sk"]}}}
-        async for item in query_pages(
-            client,
-            TableName=table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": s(pk)},
-            ProjectionExpression="pk, sk",
-        )
+        (item["pk"], item["sk"]) async for item in query(client, table, pk, projection="pk, sk")
     ]
-    await batch_write(client, table, keys)
+    await write_batch(client, table, deletes=keys)
     return len(keys)

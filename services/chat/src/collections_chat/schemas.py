@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections_shared.domain.chat import (
     MAX_MESSAGE_CHARS,
+    AnyCitation,
     ChatRequest,
     ChatResponse,
     Citation,
@@ -13,10 +14,12 @@ from collections_shared.domain.chat import (
     SessionId,
     SessionList,
     SessionSummary,
+    WebCitation,
 )
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
+    "AnyCitation",
     "ChatRequest",
     "ChatResponse",
     "Citation",
@@ -26,4 +29,5 @@ __all__ = [
     "SessionId",
     "SessionList",
     "SessionSummary",
+    "WebCitation",
 ]

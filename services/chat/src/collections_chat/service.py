@@ -11,20 +11,22 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from langchain_core.runnables import RunnableConfig
 
+from collections_chat.agent.clients import SearchClient, WebSearch
 from collections_chat.agent.context import ChatModel, Context, ModelUnavailableError
 from collections_chat.agent.graph import compile_graph
+from collections_chat.agent.state import AnyCitation as AnyStateCitation
 from collections_chat.agent.state import ChatMessage, InputState, State
-from collections_chat.agent.tools import SearchClient
 from collections_chat.checkpointer import DynamoDBSaver
 from collections_chat.keys import is_session_id
 from collections_chat.sanitize import ImageFilter, strip_images
 from collections_chat.schemas import (
+    AnyCitation,
     ChatRequest,
     ChatResponse,
     Citation,
@@ -33,6 +35,7 @@ from collections_chat.schemas import (
     SessionDetail,
     SessionList,
     SessionSummary,
+    WebCitation,
 )
 from collections_chat.sessions import SessionRecord, SessionStore
 from collections_chat.settings import Settings
@@ -56,6 +59,8 @@ class Turn:
     principal: Principal
     session: SessionRecord
     message: str
+    scope: dict[str, Any] = field(default_factory=dict)
+    """The request's search filters (JSON-ready), kept by every search of the turn."""
 
 
 class ChatService:
@@ -67,6 +72,7 @@ class ChatService:
         pool: Pool,
         search: SearchClient,
         model: ChatModel,
+        web: WebSearch | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
@@ -74,6 +80,7 @@ class ChatService:
         self._pool = pool
         self._search = search
         self._model = model
+        self._web = web
         self._clock = clock
         self.sessions = SessionStore(
             dynamodb, table=settings.table, ttl_seconds=settings.session_ttl_seconds, clock=clock
@@ -98,7 +105,8 @@ class ChatService:
             if found is None:
                 raise NotFoundError("no such chat session")
             session = found
-        return Turn(principal=principal, session=session, message=message)
+        scope = msgspec.to_builtins(request.filters) if request.filters is not None else {}
+        return Turn(principal=principal, session=session, message=message, scope=scope)
 
     async def chat(self, principal: Principal, request: ChatRequest) -> ChatResponse:
         turn = await self.start_turn(principal, request)
@@ -107,7 +115,7 @@ class ChatService:
             output = await graph.ainvoke(
                 InputState(message=turn.message),
                 self._config(turn),
-                context=self._context(principal),
+                context=self._context(principal, turn.scope),
                 durability="exit",
                 version="v2",
             )
@@ -119,7 +127,7 @@ class ChatService:
         return ChatResponse(
             session_id=turn.session.session_id,
             reply=answer["content"],
-            citations=[msgspec.convert(c, Citation) for c in answer.get("citations", [])],
+            citations=[_citation(c) for c in answer.get("citations", [])],
         )
 
     async def stream(self, turn: Turn) -> AsyncIterator[Event]:
@@ -131,7 +139,7 @@ class ChatService:
             async for part in graph.astream(
                 InputState(message=turn.message),
                 self._config(turn),
-                context=self._context(turn.principal),
+                context=self._context(turn.principal, turn.scope),
                 stream_mode=["custom", "values"],
                 durability="exit",
                 version="v2",
@@ -156,7 +164,8 @@ class ChatService:
         assert final is not None
         answer = final.messages[-1]
         _log_turn(turn, answer, streamed=True)
-        yield _event("citations", {"citations": answer.get("citations", [])})
+        citations = [_citation(c) for c in answer.get("citations", [])]
+        yield _event("citations", {"citations": msgspec.to_builtins(citations)})
         yield _event("done", {"session_id": turn.session.session_id, "reply": answer["content"]})
 
     async def list_sessions(self, principal: Principal) -> SessionList:
@@ -176,7 +185,7 @@ class ChatService:
         return SessionDetail(
             session_id=session_id,
             title=session.title,
-            messages=[msgspec.convert(message, Message) for message in messages],
+            messages=[_message(message) for message in messages],
         )
 
     async def delete_session(self, principal: Principal, session_id: str) -> None:
@@ -209,15 +218,17 @@ class ChatService:
             clock=self._clock,
         )
 
-    def _context(self, principal: Principal) -> Context:
+    def _context(self, principal: Principal, scope: dict[str, Any] | None = None) -> Context:
         return Context(
             principal=principal,
             model=self._model,
             search=self._search,
             pool=self._pool,
+            web=self._web,
             max_tool_iterations=self._settings.max_tool_iterations,
             max_history_messages=self._settings.max_history_messages,
             search_limit=self._settings.search_result_limit,
+            scope=scope or {},
         )
 
     @staticmethod
@@ -249,6 +260,22 @@ def _summary(record: SessionRecord) -> SessionSummary:
         updated_at=record.updated_at,
         message_count=record.message_count,
     )
+
+
+def _citation(citation: AnyStateCitation) -> AnyCitation:
+    """A transcript citation in the API's shape; ones stored before ``kind`` are items."""
+    if citation.get("kind") == "web":
+        return msgspec.convert(citation, WebCitation)
+    return msgspec.convert({**citation, "kind": "item"}, Citation)
+
+
+def _message(message: ChatMessage) -> Message:
+    citations = message.get("citations")
+    stored = {key: value for key, value in message.items() if key != "citations"}
+    converted = msgspec.convert(stored, Message)
+    if citations is None:
+        return converted
+    return msgspec.structs.replace(converted, citations=[_citation(c) for c in citations])
 
 
 def _event(name: str, data: dict[str, Any]) -> Event:

@@ -49,10 +49,7 @@ class SessionStore:
         """The caller's live session, or None (unknown, expired or someone else's alike)."""
         if not is_session_id(session_id):
             return None
-        response = await self._client.get_item(
-            TableName=self._table, Key=_key(user_id, session_id), ConsistentRead=True
-        )
-        item = response.get("Item")
+        item = await dynamo.get(self._client, self._table, user_pk(user_id), session_sk(session_id))
         if item is None or not dynamo.live(item, self._clock()):
             return None
         return _record(item)
@@ -70,14 +67,17 @@ class SessionStore:
         )
         await self._client.put_item(
             TableName=self._table,
-            Item={
-                **_key(user_id, session_id),
-                "title": dynamo.s(record.title),
-                "created_at": dynamo.s(record.created_at.isoformat()),
-                "updated_at": dynamo.s(record.updated_at.isoformat()),
-                "message_count": dynamo.n(0),
-                "expires_at": dynamo.n(record.expires_at),
-            },
+            Item=dynamo.to_wire(
+                {
+                    "pk": user_pk(user_id),
+                    "sk": session_sk(session_id),
+                    "title": record.title,
+                    "created_at": record.created_at.isoformat(),
+                    "updated_at": record.updated_at.isoformat(),
+                    "message_count": 0,
+                    "expires_at": record.expires_at,
+                }
+            ),
             ConditionExpression="attribute_not_exists(pk)",
         )
         return record
@@ -88,17 +88,19 @@ class SessionStore:
         try:
             await self._client.update_item(
                 TableName=self._table,
-                Key=_key(user_id, session_id),
+                Key=dynamo.key(user_pk(user_id), session_sk(session_id)),
                 UpdateExpression=(
                     "SET updated_at = :now, expires_at = :expires, "
                     "message_count = message_count + :added"
                 ),
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={
-                    ":now": dynamo.s(_datetime(now).isoformat()),
-                    ":expires": dynamo.n(int(now) + self._ttl),
-                    ":added": dynamo.n(added_messages),
-                },
+                ExpressionAttributeValues=dynamo.to_wire(
+                    {
+                        ":now": _datetime(now).isoformat(),
+                        ":expires": int(now) + self._ttl,
+                        ":added": added_messages,
+                    }
+                ),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -120,30 +122,18 @@ class SessionStore:
 
     async def delete(self, user_id: str, session_ids: list[str]) -> None:
         """Remove index entries (deleting one that is already gone is not an error)."""
-        await dynamo.batch_write(
+        pk = user_pk(user_id)
+        await dynamo.write_batch(
             self._client,
             self._table,
-            [{"DeleteRequest": {"Key": _key(user_id, session_id)}} for session_id in session_ids],
+            deletes=[(pk, session_sk(session_id)) for session_id in session_ids],
         )
 
     async def _all(self, user_id: str) -> list[Item]:
         return [
             item
-            async for item in dynamo.query_pages(
-                self._client,
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues={
-                    ":pk": dynamo.s(user_pk(user_id)),
-                    ":prefix": dynamo.s("SESSION#"),
-                },
-                ConsistentRead=True,
-            )
+            async for item in dynamo.query(self._client, self._table, user_pk(user_id), "SESSION#")
         ]
-
-
-def _key(user_id: str, session_id: str) -> Item:
-    return {"pk": dynamo.s(user_pk(user_id)), "sk": dynamo.s(session_sk(session_id))}
 
 
 def _datetime(epoch: float) -> datetime:
@@ -152,10 +142,10 @@ def _datetime(epoch: float) -> datetime:
 
 def _record(item: Item) -> SessionRecord:
     return SessionRecord(
-        session_id=dynamo.text(item, "sk").removeprefix("SESSION#"),
-        title=dynamo.text(item, "title"),
-        created_at=datetime.fromisoformat(dynamo.text(item, "created_at")),
-        updated_at=datetime.fromisoformat(dynamo.text(item, "updated_at")),
-        message_count=dynamo.number(item, "message_count"),
-        expires_at=dynamo.number(item, "expires_at"),
+        session_id=item["sk"].removeprefix("SESSION#"),
+        title=item["title"],
+        created_at=datetime.fromisoformat(item["created_at"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+        message_count=item["message_count"],
+        expires_at=item["expires_at"],
     )

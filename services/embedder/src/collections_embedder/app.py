@@ -1,4 +1,4 @@
-"""The embedder worker: consumes AnalysisComplete events and serves /health."""
+"""The embedder worker: consumes AnalysisComplete and ReindexRequested events, serves /health."""
 
 from __future__ import annotations
 
@@ -29,13 +29,16 @@ def create_app(
         async with open_runtime(settings) as runtime:
             provider = MeteredEmbeddings(build_provider(embedding), embedding.resolved_provider())
             publisher = await runtime.publisher("embedder")
-            handler = EmbedderHandler(runtime.pool, publisher, provider)
+            handler = EmbedderHandler(runtime.pool, publisher, provider, runtime.degradations)
             worker = MessageWorker(
                 parse=parse_event_message, dispatch=handler.dispatch, fail=handler.fail
             )
             await runtime.start_worker(settings, worker)
             app.state.update(
-                runtime=runtime, provider=provider, health_checks=runtime.health_checks
+                runtime=runtime,
+                provider=provider,
+                health_checks=runtime.health_checks,
+                degradations=runtime.degradations,
             )
             yield
 

@@ -9,7 +9,7 @@ import msgspec
 
 from collections_shared.db import Connection
 from collections_shared.domain.analysis import Analysis
-from collections_shared.repository.analyses import analysis_from_row
+from collections_shared.repository.analyses import analysis_columns, analysis_from_row
 
 
 class AnalysisForEmbedding(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,11 +25,10 @@ async def load_analysis(
     connection: Connection, analysis_id: uuid.UUID
 ) -> AnalysisForEmbedding | None:
     row = await connection.fetchrow(
-        """SELECT a.id, a.item_id, i.latest_analysis_id = a.id AS is_latest, a.category, a.summary,
-                  a.description, a.tags, a.objects, a.visible_text, a.colors, a.setting,
-                  i.filename, i.taken_at
-             FROM analyses a JOIN items i ON i.id = a.item_id
-            WHERE a.id = $1""",
+        f"""SELECT a.id, a.item_id, i.latest_analysis_id = a.id AS is_latest,
+                   {analysis_columns("a")}, i.filename, i.taken_at
+              FROM analyses a JOIN items i ON i.id = a.item_id
+             WHERE a.id = $1""",
         analysis_id,
     )
     if row is None:
@@ -44,15 +43,17 @@ async def load_analysis(
     )
 
 
-async def existing_embedding(
-    connection: Connection, item_id: uuid.UUID, model: str, analysis_id: uuid.UUID
+async def current_embedding(
+    connection: Connection, item_id: uuid.UUID, model: str, analysis_id: uuid.UUID, document: str
 ) -> uuid.UUID | None:
-    """The embedding of exactly this analysis with this model, if it is already stored."""
+    """The embedding with this model of exactly this analysis and document, if it is stored."""
     value: uuid.UUID | None = await connection.fetchval(
-        "SELECT id FROM embeddings WHERE item_id = $1 AND model = $2 AND analysis_id = $3",
+        """SELECT id FROM embeddings
+            WHERE item_id = $1 AND model = $2 AND analysis_id = $3 AND document = $4""",
         item_id,
         model,
         analysis_id,
+        document,
     )
     return value
 

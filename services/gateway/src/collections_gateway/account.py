@@ -6,6 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from collections_gateway import repository
+from collections_gateway.repositories.albums import delete_all_albums
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.schemas import DeletedAccount, PreferencesChange, PreferencesOut
 from collections_gateway.upstream import Upstream
@@ -30,6 +31,7 @@ class AccountService:
         chat sessions, which the chat service deletes for the bearer of ``authorization``.
         """
         async with tenant_transaction(self.pool, user_id) as connection:
+            albums = await delete_all_albums(connection, user_id)
             items = await repository.delete_all_items(connection)
             await repository.delete_preferences(connection, user_id)
         objects = await self.s3.delete_user_objects(user_id)
@@ -42,7 +44,7 @@ class AccountService:
                 sessions = msgspec.json.decode(response.body, type=Deleted).deleted
             except (msgspec.DecodeError, msgspec.ValidationError) as error:
                 log.warning("chat_delete_reply_invalid", error=str(error))
-        return DeletedAccount(items=items, objects=objects, chat_sessions=sessions)
+        return DeletedAccount(items=items, objects=objects, chat_sessions=sessions, albums=albums)
 
     async def preferences(self, user_id: str) -> PreferencesOut:
         async with tenant_transaction(self.pool, user_id) as connection:

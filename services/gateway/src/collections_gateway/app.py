@@ -13,18 +13,26 @@ import httpx
 from litestar import Litestar
 
 from collections_gateway.account import AccountService
+from collections_gateway.albums import AlbumsService
+from collections_gateway.analyses import AnalysesService
+from collections_gateway.bulk import BulkService
 from collections_gateway.deps import DEPENDENCIES
 from collections_gateway.identity import IdentityService
 from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter, open_limiter_pool
 from collections_gateway.routes.account import ACCOUNT_ROUTES
+from collections_gateway.routes.albums import AlbumsController
+from collections_gateway.routes.analyses import AnalysesController
 from collections_gateway.routes.auth import AuthController
 from collections_gateway.routes.events import status_events
 from collections_gateway.routes.forward import FORWARD_ROUTES
 from collections_gateway.routes.items import IndexController, ItemsController
+from collections_gateway.routes.library import LibraryController
+from collections_gateway.routes.shared import SHARED_ROUTES
 from collections_gateway.routes.ui import UI_ROUTES
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.settings import ENV_PREFIX, Settings
+from collections_gateway.sharing import SharedLinks
 from collections_gateway.status_feed import StatusFeed
 from collections_gateway.uploads import UploadsService
 from collections_gateway.upstream import Upstream
@@ -76,10 +84,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
             runtime.stack.push_async_callback(limiter.close)
             _run_in_background(runtime.stack, limiter.prune_forever(), "limits-prune")
+            items = ItemsService(runtime.pool, objects, publisher)
+            albums = AlbumsService(runtime.pool, objects)
+            # Links have a budget per token, not per user: only the rate applies to them.
+            link_limiter = Limiter(
+                limiter_pool,
+                per_minute=settings.share_rate_limit_per_minute,
+                daily_uploads=0,
+                daily_llm_calls=0,
+            )
+            runtime.stack.push_async_callback(link_limiter.close)
             app.state.update(
                 runtime=runtime,
                 verifier=TokenVerifier(verifier_config, http),
-                items_service=ItemsService(runtime.pool, objects, publisher),
+                items_service=items,
+                analyses_service=AnalysesService(runtime.pool, publisher),
+                albums_service=albums,
+                bulk_service=BulkService(items, albums),
+                shared_links=SharedLinks(runtime.pool, objects, link_limiter),
+                public_url=settings.public_url,
                 uploads_service=UploadsService(runtime.pool, objects, settings),
                 account_service=AccountService(runtime.pool, objects, chat),
                 identity=IdentityService(
@@ -106,7 +129,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             AuthController,
             ItemsController,
+            AnalysesController,
+            LibraryController,
             IndexController,
+            AlbumsController,
+            *SHARED_ROUTES,
             status_events,
             *ACCOUNT_ROUTES,
             *FORWARD_ROUTES,

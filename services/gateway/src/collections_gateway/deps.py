@@ -9,9 +9,13 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from collections_gateway.account import AccountService
+from collections_gateway.albums import AlbumsService
+from collections_gateway.analyses import AnalysesService
+from collections_gateway.bulk import BulkService
 from collections_gateway.identity import IdentityService
 from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
+from collections_gateway.sharing import SharedLinks
 from collections_gateway.status_feed import StatusFeed
 from collections_gateway.uploads import UploadsService
 from collections_gateway.upstream import Upstream
@@ -34,6 +38,11 @@ def provide_items(state: State, principal: Principal) -> ItemsService:
     return service
 
 
+def provide_analyses(state: State, principal: Principal) -> AnalysesService:
+    service: AnalysesService = state.analyses_service
+    return service
+
+
 def provide_uploads(state: State, principal: Principal) -> UploadsService:
     service: UploadsService = state.uploads_service
     return service
@@ -42,6 +51,22 @@ def provide_uploads(state: State, principal: Principal) -> UploadsService:
 def provide_account(state: State, principal: Principal) -> AccountService:
     service: AccountService = state.account_service
     return service
+
+
+def provide_albums(state: State, principal: Principal) -> AlbumsService:
+    service: AlbumsService = state.albums_service
+    return service
+
+
+def provide_bulk(state: State, principal: Principal) -> BulkService:
+    service: BulkService = state.bulk_service
+    return service
+
+
+def provide_shared_links(state: State) -> SharedLinks:
+    """No principal: a link's visitors have no account (the link has its own rate limit)."""
+    links: SharedLinks = state.shared_links
+    return links
 
 
 def provide_identity(state: State) -> IdentityService:
@@ -73,7 +98,11 @@ DEPENDENCIES = {
     "principal": Provide(provide_principal),
     "items": Provide(provide_items, sync_to_thread=False),
     "uploads": Provide(provide_uploads, sync_to_thread=False),
+    "analyses": Provide(provide_analyses, sync_to_thread=False),
     "account": Provide(provide_account, sync_to_thread=False),
+    "albums": Provide(provide_albums, sync_to_thread=False),
+    "bulk": Provide(provide_bulk, sync_to_thread=False),
+    "shared_links": Provide(provide_shared_links, sync_to_thread=False),
     "identity": Provide(provide_identity, sync_to_thread=False),
     "feed": Provide(provide_feed, sync_to_thread=False),
     "search": Provide(provide_search, sync_to_thread=False),

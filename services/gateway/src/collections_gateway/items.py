@@ -5,60 +5,44 @@ No framework types here; uploads are :mod:`collections_gateway.uploads`.
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
+
+import msgspec
 
 from collections_gateway import repository
 from collections_gateway.pipeline import pipeline_summary
+from collections_gateway.analyses import analysis_out
+from collections_gateway.curation_schemas import Month, Timeline
+from collections_gateway.listing import ListQuery, Position, decode_cursor, encode_cursor
+from collections_gateway.repositories import albums as album_sql
+from collections_gateway.repositories import listing
+from collections_gateway.repositories.listing import ItemListRow
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.schemas import (
-    AnalysisOut,
     ExifFacts,
     Failure,
     ItemDetail,
     ItemPage,
     ItemSummary,
     PipelineSummary,
+    KnownItem,
+    LookupResult,
 )
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.item import ItemRecord
-from collections_shared.errors import (
-    ConflictError,
-    NotFoundError,
-    ValidationFailedError,
-)
-from collections_shared.events import (
-    AnalysisComplete,
-    ImageProcessed,
-    ReprocessRequested,
-    derived_event_id,
-    utc_now,
-)
+from collections_shared.errors import ConflictError, NotFoundError
+from collections_shared.events import AnalysisRequested, ReindexRequested, ReprocessRequested
 from collections_shared.publisher import EventPublisher
+from collections_shared.repository.analyses import AnalysisVersion, latest_version
 from collections_shared.repository.items import get_item
 
 
-def _failure(item: ItemRecord | repository.ItemListRow) -> Failure | None:
+def _failure(item: ItemRecord | ItemListRow) -> Failure | None:
     if item.status != "failed" or not item.failure_code:
         return None
     return Failure(
         stage=item.failure_stage or "", code=item.failure_code, message=item.failure_message or ""
     )
-
-
-def encode_cursor(item: repository.ItemListRow) -> str:
-    raw = f"{item.created_at.isoformat()}|{item.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, item_id = raw.split("|", 1)
-        return datetime.fromisoformat(created), uuid.UUID(item_id)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailedError("cursor is not valid", code="bad_cursor") from error
 
 
 class ItemsService:
@@ -71,14 +55,7 @@ class ItemsService:
 
     # --- reading -------------------------------------------------------------------------------
 
-    async def _require(self, user_id: str, item_id: uuid.UUID) -> ItemRecord:
-        async with tenant_transaction(self.pool, user_id) as connection:
-            item = await get_item(connection, item_id)
-        if item is None:
-            raise NotFoundError("no such item")
-        return item
-
-    async def summary(self, item: repository.ItemListRow) -> ItemSummary:
+    async def summary(self, item: ItemListRow) -> ItemSummary:
         thumbnail = item.derivative_keys.get("thumbnail")
         return ItemSummary(
             id=item.id,
@@ -93,41 +70,74 @@ class ItemsService:
             failure=_failure(item),
             thumbnail_url=await self.s3.url(thumbnail, "image/webp") if thumbnail else None,
             duplicate_of=item.duplicate_of,
+            taken_at=item.taken_at,
+            favorite=item.favorite,
         )
 
     async def list_items(
-        self,
-        user_id: str,
-        *,
-        limit: int,
-        cursor: str | None,
-        status: str | None,
-        category: str | None,
+        self, user_id: str, query: ListQuery, *, limit: int, cursor: str | None
     ) -> ItemPage:
-        after = decode_cursor(cursor) if cursor else None
+        """One page in the query's order; ``next_cursor`` is None on the last page.
+
+        An ``album_id`` that is not one of the caller's albums is a 404, like anywhere else.
+        """
+        after = decode_cursor(query, cursor) if cursor else None
         async with tenant_transaction(self.pool, user_id) as connection:
-            rows = await repository.list_items(
-                connection, limit=limit + 1, after=after, status=status, category=category
+            if query.album_id is not None and not await album_sql.album_exists(
+                connection, user_id, query.album_id
+            ):
+                raise NotFoundError("no such album")
+            rows = await listing.list_items(
+                connection, user_id, query, after=after, limit=limit + 1
             )
         page = rows[:limit]
-        next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+        next_cursor = (
+            encode_cursor(query, Position(page[-1].sort_key, page[-1].id))
+            if len(rows) > limit
+            else None
+        )
         return ItemPage(items=[await self.summary(item) for item in page], next_cursor=next_cursor)
 
     async def pipeline(self, user_id: str) -> PipelineSummary:
         """Counts per status, the items in progress and the failed ones (``GET /items/summary``)."""
         return await pipeline_summary(self.pool, user_id)
+    async def timeline(self, user_id: str, query: ListQuery) -> Timeline:
+        """Items per month (UTC) of the query's sort key, for a date scrubber."""
+        async with tenant_transaction(self.pool, user_id) as connection:
+            if query.album_id is not None and not await album_sql.album_exists(
+                connection, user_id, query.album_id
+            ):
+                raise NotFoundError("no such album")
+            counts = await listing.month_counts(connection, user_id, query)
+        months = [
+            Month(month=f"{start.year:04d}-{start.month:02d}", count=count, starts=start)
+            for start, count in counts
+        ]
+        return Timeline(months=months, total=sum(month.count for month in months))
+
+    async def lookup(self, user_id: str, hashes: list[str]) -> LookupResult:
+        """Which of these file hashes the caller already has (clients skip those uploads)."""
+        async with tenant_transaction(self.pool, user_id) as connection:
+            rows = await repository.find_by_sha256s(connection, sorted(set(hashes)))
+        found = [
+            KnownItem(sha256=row.sha256, item_id=row.item_id, status=row.status)  # type: ignore[arg-type]
+            for row in rows
+        ]
+        return LookupResult(found=found)
 
     async def detail(self, user_id: str, item_id: uuid.UUID) -> ItemDetail:
         async with tenant_transaction(self.pool, user_id) as connection:
             item = await get_item(connection, item_id)
-            analysis = await repository.latest_analysis(connection, item_id) if item else None
-        if item is None:
+            analysis = await latest_version(connection, item_id) if item else None
+            curation = await listing.curation_of(connection, user_id, item_id) if item else None
+        if item is None or curation is None:
             raise NotFoundError("no such item")
-        return await self._detail(item, analysis)
+        detail = await self._detail(item, analysis)
+        return msgspec.structs.replace(
+            detail, favorite=curation.favorite, album_ids=curation.album_ids
+        )
 
-    async def _detail(
-        self, item: ItemRecord, analysis: repository.AnalysisRow | None
-    ) -> ItemDetail:
+    async def _detail(self, item: ItemRecord, analysis: AnalysisVersion | None) -> ItemDetail:
         keys = item.derivative_keys
         validated = item.mime_type is not None
         return ItemDetail(
@@ -151,7 +161,7 @@ class ItemsService:
                 gps_latitude=item.gps_latitude,
                 gps_longitude=item.gps_longitude,
             ),
-            analysis=_analysis_out(analysis) if analysis else None,
+            analysis=analysis_out(analysis) if analysis else None,
             thumbnail_url=await self.s3.url(keys["thumbnail"], "image/webp")
             if "thumbnail" in keys
             else None,
@@ -167,15 +177,15 @@ class ItemsService:
             else None,
         )
 
-    async def analyses(self, user_id: str, item_id: uuid.UUID) -> list[AnalysisOut]:
-        async with tenant_transaction(self.pool, user_id) as connection:
-            item = await get_item(connection, item_id)
-            rows = await repository.list_analyses(connection, item_id) if item else []
-        if item is None:
-            raise NotFoundError("no such item")
-        return [_analysis_out(row) for row in rows]
-
     # --- changes -------------------------------------------------------------------------------
+
+    async def set_favorite(self, user_id: str, item_id: uuid.UUID, *, favorite: bool) -> bool:
+        """Star or unstar an item; True if that changed anything. Idempotent."""
+        async with tenant_transaction(self.pool, user_id) as connection:
+            was = await listing.set_favorite(connection, user_id, item_id, favorite=favorite)
+        if was is None:
+            raise NotFoundError("no such item")
+        return was != favorite
 
     async def delete(self, user_id: str, item_id: uuid.UUID) -> None:
         async with tenant_transaction(self.pool, user_id) as connection:
@@ -184,26 +194,36 @@ class ItemsService:
             raise NotFoundError("no such item")
         await self.s3.delete_item_objects(user_id, item.id, item.original_key)
 
-    async def analyze(self, user_id: str, item_id: uuid.UUID) -> ItemRecord:
-        """Ask for a new analysis version of an item whose derivatives exist."""
-        item = await self._require(user_id, item_id)
+    async def analyze(
+        self,
+        user_id: str,
+        item_id: uuid.UUID,
+        idempotency_key: str | None = None,
+        *,
+        replace_user_fields: bool = False,
+    ) -> ItemRecord:
+        """Ask for a new analysis version of an item whose derivatives exist.
+
+        The request's id comes from the key, or without one from the version it would create, so
+        a retry (with the key, or before the analyzer ran) asks for the same version again. The
+        new version keeps the fields the owner edited unless ``replace_user_fields``. This is
+        the per-item call a bulk re-analysis makes for each of its items.
+        """
+        async with tenant_transaction(self.pool, user_id) as connection:
+            item = await get_item(connection, item_id)
+            latest = await latest_version(connection, item_id) if item else None
+        if item is None:
+            raise NotFoundError("no such item")
         if "preview" not in item.derivative_keys or item.mime_type is None or not item.sha256:
             raise ConflictError("the item has not been processed yet", code="not_processed")
         await self.publisher.publish(
-            ImageProcessed(
-                event_id=uuid.uuid4(),
-                occurred_at=utc_now(),
+            AnalysisRequested.build(
                 user_id=user_id,
                 item_id=item.id,
                 correlation_id=item.correlation_id,
-                bucket=self.s3.bucket,
-                original_key=item.original_key,
-                derivative_keys=item.derivative_keys,
-                width=item.width or 1,
-                height=item.height or 1,
-                mime_type=item.mime_type,
-                sha256=item.sha256,
-                force=True,
+                idempotency_key=idempotency_key,
+                next_version=(latest.version if latest else 0) + 1,
+                replace_user_fields=replace_user_fields,
             )
         )
         return item
@@ -217,48 +237,21 @@ class ItemsService:
             raise NotFoundError("no such item")
         if item is None:
             raise ConflictError("the item is still waiting for its upload", code="not_uploaded")
-        await self.publisher.publish(
-            ReprocessRequested(
-                event_id=derived_event_id(item.id, "ReprocessRequested", item.generation),
-                occurred_at=utc_now(),
-                user_id=user_id,
-                item_id=item.id,
-                correlation_id=item.correlation_id,
-                original_key=item.original_key,
-            )
-        )
+        await self.publisher.publish(ReprocessRequested.build(item))
         return item
 
     async def rebuild_index(self, user_id: str) -> int:
-        """Re-embed every analyzed item with the embedder's current model."""
+        """Ask the embedder to index each analyzed item's latest analysis with its current model."""
         async with tenant_transaction(self.pool, user_id) as connection:
             rows = await repository.analyzed_items(connection)
         events = [
-            AnalysisComplete(
-                event_id=uuid.uuid4(),
-                occurred_at=utc_now(),
+            ReindexRequested.build(
                 user_id=user_id,
                 item_id=item_id,
                 correlation_id=correlation_id,
                 analysis_id=analysis_id,
-                version=version,
             )
-            for item_id, analysis_id, version, correlation_id in rows
+            for item_id, analysis_id, _version, correlation_id in rows
         ]
         await self.publisher.publish(*events)
         return len(events)
-
-
-def _analysis_out(row: repository.AnalysisRow) -> AnalysisOut:
-    return AnalysisOut(
-        id=row.id,
-        version=row.version,
-        provider=row.provider,
-        model=row.model,
-        prompt_version=row.prompt_version,
-        created_at=row.created_at,
-        analysis=row.analysis,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        latency_ms=row.latency_ms,
-    )

@@ -29,6 +29,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from typing import Any
+
 import asyncpg
 
 from collections_shared.db import Pool, create_pool
@@ -43,6 +45,8 @@ _MAX_BATCH = 500
 _PRUNE_EVERY_SECONDS = 600.0
 _TAKE = "SELECT requester, granted, retry_after_ms FROM collections_take_requests($1, $2, $3, $4)"
 _SPEND = "SELECT collections_spend_quota($1, $2, $3, $4)"
+_USED = "SELECT collections_quota_used($1, $2)"
+_NO_LIMIT = 2**31 - 1
 _UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -144,25 +148,51 @@ class Limiter:
         )
 
     async def spend(self, user_id: str, quota: str, amount: int = 1) -> None:
-        """Count ``amount`` against today's ``quota`` or raise 429 if it would exceed it."""
+        """Count ``amount`` against today's ``quota`` or raise 429 if it would exceed it.
+
+        One statement in the database: concurrent spends from any task cannot overshoot.
+        """
         limit = self._quotas[quota]
+        if await self._quota_call(_SPEND, user_id, quota, amount, limit) is None:
+            raise self._exceeded(quota)
+
+    async def check(self, user_id: str, quota: str, amount: int = 1) -> None:
+        """Raise 429 if ``amount`` more would exceed today's ``quota``; count nothing.
+
+        For work whose cost is known only afterwards (a search may or may not call the LLM):
+        check before, :meth:`record` after.
+        """
+        used = await self._quota_call(_USED, user_id, quota)
+        if used + amount > self._quotas[quota]:
+            raise self._exceeded(quota)
+
+    async def record(self, user_id: str, quota: str, amount: int = 1) -> None:
+        """Count ``amount`` against today's ``quota`` for work already done; never raises.
+
+        The count may pass the quota (the work happened); the next check or spend refuses.
+        """
         try:
-            used = await self._pool.fetchval(
-                _SPEND, user_id, quota, amount, limit, timeout=_CALL_TIMEOUT_SECONDS
-            )
+            await self._quota_call(_SPEND, user_id, quota, amount, _NO_LIMIT)
+        except ServiceUnavailableError:
+            log.warning("quota_record_lost", quota=quota, amount=amount)
+
+    async def _quota_call(self, statement: str, *args: object) -> Any:
+        try:
+            return await self._pool.fetchval(statement, *args, timeout=_CALL_TIMEOUT_SECONDS)
         except _UNAVAILABLE as error:
-            log.warning("quota_unavailable", quota=quota, error_type=type(error).__name__)
+            log.warning("quota_unavailable", error_type=type(error).__name__)
             raise ServiceUnavailableError(
                 "the quota cannot be checked right now; try again shortly", code=_CODE
             ) from error
-        if used is None:
-            now = datetime.now(UTC)
-            tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
-            raise TooManyRequestsError(
-                f"daily {quota.replace('_', ' ')} quota of {limit} reached",
-                retry_after=max(1, math.ceil((tomorrow - now).total_seconds())),
-                code=f"{quota}_quota_exceeded",
-            )
+
+    def _exceeded(self, quota: str) -> TooManyRequestsError:
+        now = datetime.now(UTC)
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+        return TooManyRequestsError(
+            f"daily {quota.replace('_', ' ')} quota of {self._quotas[quota]} reached",
+            retry_after=max(1, math.ceil((tomorrow - now).total_seconds())),
+            code=f"{quota}_quota_exceeded",
+        )
 
     async def prune(self) -> int:
         """Delete counters that no longer limit anyone; how many rows went."""

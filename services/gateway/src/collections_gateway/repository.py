@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from collections_shared.db import Connection
-from collections_shared.domain.analysis import Analysis
 from collections_shared.domain.item import ItemRecord
 from collections_shared.domain.preferences import Preferences
-from collections_shared.repository.analyses import ANALYSIS_FIELDS, analysis_from_row
 from collections_shared.repository.items import ITEM_COLUMNS, to_item
 
 
@@ -30,40 +27,6 @@ class NewItem(msgspec.Struct, frozen=True, kw_only=True):
     correlation_id: str
     traceparent: str = ""
     """The creating request's trace context; ingest continues it (collections_shared.tracing)."""
-
-
-class AnalysisRow(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    item_id: uuid.UUID
-    version: int
-    provider: str
-    model: str
-    prompt_version: str
-    created_at: datetime
-    analysis: Analysis
-    input_tokens: int | None
-    output_tokens: int | None
-    latency_ms: int | None
-
-
-_ANALYSIS_COLUMNS = f"""id, item_id, version, provider, model, prompt_version, created_at,
-    input_tokens, output_tokens, latency_ms, {ANALYSIS_FIELDS}"""
-
-
-def _to_analysis(row: Any) -> AnalysisRow:
-    return AnalysisRow(
-        id=row["id"],
-        item_id=row["item_id"],
-        version=row["version"],
-        provider=row["provider"],
-        model=row["model"],
-        prompt_version=row["prompt_version"],
-        created_at=row["created_at"],
-        input_tokens=row["input_tokens"],
-        output_tokens=row["output_tokens"],
-        latency_ms=row["latency_ms"],
-        analysis=analysis_from_row(row),
-    )
 
 
 async def insert_item(connection: Connection, item: NewItem) -> None:
@@ -105,68 +68,20 @@ async def find_active_by_sha256(connection: Connection, sha256: str) -> ItemReco
     return to_item(row) if row else None
 
 
-class ItemListRow(msgspec.Struct, frozen=True, kw_only=True):
-    """The columns a list entry shows (a page reads neither EXIF nor imported analyses)."""
-
-    id: uuid.UUID
+class KnownUpload(msgspec.Struct, frozen=True):
+    sha256: str
+    item_id: uuid.UUID
     status: str
-    filename: str
-    created_at: datetime
-    updated_at: datetime
-    category: str | None
-    width: int | None
-    height: int | None
-    mime_type: str | None
-    failure_stage: str | None
-    failure_code: str | None
-    failure_message: str | None
-    derivative_keys: dict[str, str]
-    duplicate_of: uuid.UUID | None
 
 
-_LIST_COLUMNS = ", ".join(ItemListRow.__struct_fields__)
-
-
-async def list_items(
-    connection: Connection,
-    *,
-    limit: int,
-    after: tuple[datetime, uuid.UUID] | None,
-    status: str | None,
-    category: str | None,
-) -> list[ItemListRow]:
-    """Newest first, keyset-paginated on (created_at, id)."""
+async def find_by_sha256s(connection: Connection, hashes: list[str]) -> list[KnownUpload]:
+    """The caller's live items among ``hashes`` (the same rule as a re-upload's link)."""
     rows = await connection.fetch(
-        f"""SELECT {_LIST_COLUMNS} FROM items
-             WHERE ($1::text IS NULL OR status = $1)
-               AND ($2::text IS NULL OR category = $2)
-               AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
-             ORDER BY created_at DESC, id DESC
-             LIMIT $5""",
-        status,
-        category,
-        after[0] if after else None,
-        after[1] if after else None,
-        limit,
+        """SELECT sha256, id, status FROM items
+            WHERE sha256 = ANY($1::text[]) AND duplicate_of IS NULL AND status <> 'failed'""",
+        hashes,
     )
-    return [ItemListRow(**dict(row)) for row in rows]
-
-
-async def latest_analysis(connection: Connection, item_id: uuid.UUID) -> AnalysisRow | None:
-    row = await connection.fetchrow(
-        f"""SELECT {_ANALYSIS_COLUMNS} FROM analyses WHERE item_id = $1
-             ORDER BY version DESC LIMIT 1""",
-        item_id,
-    )
-    return _to_analysis(row) if row else None
-
-
-async def list_analyses(connection: Connection, item_id: uuid.UUID) -> list[AnalysisRow]:
-    rows = await connection.fetch(
-        f"SELECT {_ANALYSIS_COLUMNS} FROM analyses WHERE item_id = $1 ORDER BY version DESC",
-        item_id,
-    )
-    return [_to_analysis(row) for row in rows]
+    return [KnownUpload(row["sha256"], row["id"], row["status"]) for row in rows]
 
 
 async def delete_item(connection: Connection, item_id: uuid.UUID) -> ItemRecord | None:

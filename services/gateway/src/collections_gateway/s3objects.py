@@ -41,6 +41,13 @@ class S3Objects:
             Metadata={"correlation-id": correlation_id},
         )
 
+    async def read(self, key: str) -> bytes:
+        """The object's bytes (derivatives only: they are small)."""
+        response = await self.client.get_object(Bucket=self.bucket, Key=key)
+        async with response["Body"] as body:
+            data: bytes = await body.read()
+        return data
+
     async def exists(self, key: str) -> bool:
         try:
             await self.client.head_object(Bucket=self.bucket, Key=key)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.analysis import Analysis, ProviderFailure
 
 Email = Annotated[
     str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -63,6 +63,7 @@ class AnalysisOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     version: int
     provider: str
+    """``anthropic``, ``bedrock``, ``local``, ``import`` or ``user`` (edited by the owner)."""
     model: str
     prompt_version: str
     created_at: datetime
@@ -70,6 +71,15 @@ class AnalysisOut(msgspec.Struct, frozen=True):
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: int | None = None
+    fallback: list[ProviderFailure] = msgspec.field(default_factory=list)
+    """Providers that failed before ``provider`` answered (a bad key, a missing model, an
+    outage), in order; empty when the first provider of the chain answered."""
+    user_fields: list[str] = msgspec.field(default_factory=list)
+    """Fields the owner set; an automatic re-analysis keeps them unless asked to replace them."""
+    restored_from: int | None = None
+    """The version this one restored."""
+    changed: list[str] = msgspec.field(default_factory=list)
+    """In a version list: the fields that differ from the version before it."""
 
 
 class ItemSummary(msgspec.Struct, frozen=True):
@@ -87,6 +97,9 @@ class ItemSummary(msgspec.Struct, frozen=True):
     failure: Failure | None = None
     thumbnail_url: str | None = None
     duplicate_of: uuid.UUID | None = None
+    taken_at: datetime | None = None
+    """EXIF date, if the photo has one (the timeline sorts by it, else by ``created_at``)."""
+    favorite: bool = False
 
 
 class ItemDetail(msgspec.Struct, frozen=True):
@@ -110,6 +123,9 @@ class ItemDetail(msgspec.Struct, frozen=True):
     thumbnail_url: str | None
     preview_url: str | None
     original_url: str | None
+    favorite: bool = False
+    album_ids: list[uuid.UUID] = msgspec.field(default_factory=list)
+    """The caller's albums that hold the item."""
 
 
 class ItemPage(msgspec.Struct, frozen=True):
@@ -121,6 +137,25 @@ class UploadRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     filename: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
     content_type: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     size: Annotated[int, msgspec.Meta(ge=1)]
+
+
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
+class LookupRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    sha256: Annotated[list[Sha256], msgspec.Meta(min_length=1, max_length=1000)]
+    """Lowercase hex SHA-256 of whole files."""
+
+
+class KnownItem(msgspec.Struct, frozen=True):
+    sha256: str
+    item_id: uuid.UUID
+    status: Status
+
+
+class LookupResult(msgspec.Struct, frozen=True):
+    found: list[KnownItem]
+    """The caller's items with these bytes; hashes not listed are not in the collection."""
 
 
 class PresignedUpload(msgspec.Struct, frozen=True):
@@ -166,9 +201,8 @@ class DeletedAccount(msgspec.Struct, frozen=True):
     items: int
     objects: int
     chat_sessions: int
-
-
-JsonObject = dict[str, Any]
+    albums: int = 0
+    """Albums deleted with their links (their items are counted in ``items``)."""
 
 
 class PipelineItem(msgspec.Struct, frozen=True, kw_only=True):

@@ -37,7 +37,10 @@ class Settings(CommonSettings, frozen=True, kw_only=True):
     daily_upload_quota: PositiveInt = 5000
     daily_llm_quota: PositiveInt = 2000
     """Searches with ``answer``/``agentic`` mode and chat messages count against this."""
-    max_page_size: PositiveInt = 100
+    share_rate_limit_per_minute: PositiveInt = 600
+    """Requests per minute to one album link (a page of thumbnails is a request per image)."""
+    public_url: str = ""
+    """The web UI's address as users reach it, for album links; empty: the request's own."""
     upstream_timeout_seconds: float = 60.0
 
     def cors_origin_list(self) -> list[str]:

@@ -24,7 +24,7 @@ from collections_shared.domain.analysis import Analysis
 from collections_shared.domain.filenames import sanitize_filename
 from collections_shared.domain.item import ItemRecord
 from collections_shared.domain.keys import original_key
-from collections_shared.domain.media import ALLOWED_TYPES, sniff_image_type
+from collections_shared.domain.media import ALLOWED_TYPES, SNIFF_BYTES, detect_image_type
 from collections_shared.errors import (
     ConflictError,
     NotFoundError,
@@ -61,11 +61,12 @@ class UploadsService:
             raise PayloadTooLargeError(
                 f"the file exceeds {self.settings.max_upload_bytes} bytes", code="file_too_large"
             )
-        mime = sniff_image_type(upload.data[:32])
-        if mime is None:
+        image_type = detect_image_type(upload.data[:SNIFF_BYTES])
+        if image_type is None:
             raise UnsupportedMediaTypeError(
                 "not a JPEG, PNG, WebP, GIF or HEIC image", code="unsupported_type"
             )
+        mime = image_type.mime_type
         sha256 = hashlib.sha256(upload.data).hexdigest()
         existing = await self._existing_upload(user_id, upload, sha256)
         if existing is not None:
@@ -88,7 +89,7 @@ class UploadsService:
             traceparent=tracing.current_traceparent(),
         )
         item = msgspec.structs.replace(
-            item, original_key=original_key(user_id, item.id, ALLOWED_TYPES[mime])
+            item, original_key=original_key(user_id, item.id, image_type.extension)
         )
         try:
             async with tenant_transaction(self.pool, user_id) as connection:

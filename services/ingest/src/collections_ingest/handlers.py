@@ -14,12 +14,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collections_ingest import repository
-from collections_ingest.imaging import ImageRejected, ProcessedImage, process_image
+from collections_ingest.imaging import ProcessedImage, process_image
 from collections_ingest.messages import IngestWork, ObjectCreated
 from collections_ingest.settings import Settings
 from collections_shared.aws import read_object
 from collections_shared.db import Pool, tenant_transaction
-from collections_shared.domain.analysis import InvalidAnalysisError, Provenance, normalize_analysis
+from collections_shared.domain.analysis import Provenance
+from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
 from collections_shared.domain.item import ItemRecord
 from collections_shared.domain.keys import derivative_key, derivative_prefix
 from collections_shared.errors import PermanentError, TransientError
@@ -28,7 +29,6 @@ from collections_shared.events import (
     ImageProcessed,
     ReprocessRequested,
     derived_event_id,
-    utc_now,
 )
 from collections_shared.logging import get_logger
 from collections_shared.publisher import EventPublisher
@@ -106,17 +106,16 @@ class IngestHandler:
         )
 
     async def _process(self, data: bytes) -> ProcessedImage:
-        try:
-            return await asyncio.to_thread(
-                process_image,
-                data,
-                max_pixels=self._settings.max_pixels,
-                max_bytes=self._settings.max_bytes,
-                # Read always; whether it is stored is the owner's preference at commit time.
-                keep_gps=True,
-            )
-        except ImageRejected as rejected:
-            raise PermanentError(rejected.code, str(rejected)) from rejected
+        """The image's facts and derivatives; a bad file raises `ImageRejected`, which is the
+        `PermanentError` the worker fails the item with (its code and message as they are)."""
+        return await asyncio.to_thread(
+            process_image,
+            data,
+            max_pixels=self._settings.max_pixels,
+            max_bytes=self._settings.max_bytes,
+            # Read always; whether it is stored is the owner's preference at commit time.
+            keep_gps=True,
+        )
 
     async def _store_derivatives(
         self, item: ItemRecord, processed: ProcessedImage
@@ -169,33 +168,23 @@ class IngestHandler:
             analysis=analysis,
             provenance=Provenance(provider="import", model="import", prompt_version="import"),
         )
-        await connection.execute(
-            "UPDATE items SET status = 'analyzed', status_changed_at = now() WHERE id = $1", item.id
-        )
+        await repository.mark_analyzed(connection, item.id)
 
     async def _announce(self, item: ItemRecord) -> None:
         if item.status == "analyzed" and item.latest_analysis_id is not None:
-            version = await self._version(item)
+            async with tenant_transaction(self._pool, item.user_id) as connection:
+                version = await repository.analysis_version(connection, item.latest_analysis_id)
             await self._publisher.publish(
-                AnalysisComplete(
-                    event_id=derived_event_id(item.latest_analysis_id, "AnalysisComplete"),
-                    occurred_at=utc_now(),
+                AnalysisComplete.build(
                     user_id=item.user_id,
                     item_id=item.id,
                     correlation_id=item.correlation_id,
                     analysis_id=item.latest_analysis_id,
-                    version=version,
+                    version=version or 1,
                 )
             )
             return
-        await self._publisher.publish(image_processed(item, self._settings.bucket))
-
-    async def _version(self, item: ItemRecord) -> int:
-        async with tenant_transaction(self._pool, item.user_id) as connection:
-            version: int = await connection.fetchval(
-                "SELECT version FROM analyses WHERE id = $1", item.latest_analysis_id
-            )
-        return version
+        await self._publisher.publish(ImageProcessed.build(item, bucket=self._settings.bucket))
 
 
 def _waiting_for_ingest(item: ItemRecord) -> bool:
@@ -208,22 +197,4 @@ def _waiting_for_ingest(item: ItemRecord) -> bool:
     )
 
 
-def image_processed(item: ItemRecord, bucket: str) -> ImageProcessed:
-    """The event for a processed item; the same id every time for the same generation."""
-    return ImageProcessed(
-        event_id=derived_event_id(item.id, "ImageProcessed", item.generation),
-        occurred_at=utc_now(),
-        user_id=item.user_id,
-        item_id=item.id,
-        correlation_id=item.correlation_id,
-        bucket=bucket,
-        original_key=item.original_key,
-        derivative_keys=item.derivative_keys,
-        width=item.width or 1,
-        height=item.height or 1,
-        mime_type=item.mime_type or "application/octet-stream",
-        sha256=item.sha256 or "0" * 64,
-    )
-
-
-__all__ = ["IngestHandler", "derivative_prefix", "image_processed"]
+__all__ = ["IngestHandler", "derivative_prefix"]

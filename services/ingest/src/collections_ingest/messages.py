@@ -1,4 +1,9 @@
-"""What arrives on the ingest queue: S3 notifications (URL-encoded keys) and re-process events."""
+"""What arrives on the ingest queue: S3 notifications (URL-encoded keys) and re-process events.
+
+One decoder reads both shapes in one pass: an S3 notification has ``Records`` (or ``Event`` for
+S3's test event), an EventBridge delivery has ``detail-type`` and a ``detail`` that decodes
+straight to the typed event.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ import uuid
 import msgspec
 
 from collections_shared.domain.keys import decode_event_key, parse_original_key
-from collections_shared.events import ReprocessRequested
+from collections_shared.events import AnyEvent, ReprocessRequested
+from collections_shared.logging import get_logger
 from collections_shared.sqs import PoisonMessageError
-from collections_shared.worker import parse_event_message
+
+log = get_logger(__name__)
 
 
 class ObjectCreated(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,13 +43,20 @@ class _S3Record(msgspec.Struct, frozen=True, rename={"event_name": "eventName"})
     event_name: str = ""
 
 
-class _S3Notification(msgspec.Struct, frozen=True, rename={"records": "Records", "event": "Event"}):
+class _IngestMessage(
+    msgspec.Struct,
+    frozen=True,
+    rename={"records": "Records", "event": "Event", "detail_type": "detail-type"},
+):
+    """An S3 notification or an EventBridge delivery; the fields of the other shape stay unset."""
+
     records: list[_S3Record] | None = None
     event: str | None = None
-    detail: dict[str, object] | None = None
+    detail_type: str | None = None
+    detail: AnyEvent | None = None
 
 
-_notification = msgspec.json.Decoder(_S3Notification)
+_decoder = msgspec.json.Decoder(_IngestMessage)
 
 IngestWork = ObjectCreated | ReprocessRequested
 
@@ -50,15 +64,24 @@ IngestWork = ObjectCreated | ReprocessRequested
 def parse_ingest_message(body: str) -> list[IngestWork]:
     """Work items in a message; S3's test event and non-original keys (derivatives) give none."""
     try:
-        notification = _notification.decode(body)
+        message = _decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise PoisonMessageError(f"not an S3 notification or event: {error}") from error
-    if notification.detail is not None:
-        return [
-            event for event in parse_event_message(body) if isinstance(event, ReprocessRequested)
-        ]
+    if message.detail_type is not None and message.detail is None:
+        raise PoisonMessageError("an EventBridge message without its event")
+    match message.detail:
+        case ReprocessRequested() as request:
+            return [request]
+        case None:
+            return _objects_created(message.records or [])
+        case other:
+            log.info("event_ignored", detail_type=type(other).__name__)
+            return []
+
+
+def _objects_created(records: list[_S3Record]) -> list[IngestWork]:
     work: list[IngestWork] = []
-    for record in notification.records or []:
+    for record in records:
         if not record.event_name.startswith("ObjectCreated"):
             continue
         key = decode_event_key(record.s3.object.key)

@@ -1,11 +1,16 @@
-"""SQL of the ingest worker (inside tenant transactions)."""
+"""SQL of the ingest worker and its reconciler (inside tenant transactions, but for the
+reconciler's lock and its one cross-tenant read); rows come out as Structs."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from collections_shared.db import Connection
 from collections_shared.domain.item import ItemRecord
@@ -94,6 +99,84 @@ async def record_processed(
     return to_item(row) if row else None
 
 
+async def mark_analyzed(connection: Connection, item_id: uuid.UUID) -> None:
+    """The item's analysis came with the upload: it skips the analyzer."""
+    await connection.execute(
+        "UPDATE items SET status = 'analyzed', status_changed_at = now() WHERE id = $1", item_id
+    )
+
+
+async def analysis_version(connection: Connection, analysis_id: uuid.UUID) -> int | None:
+    """The version number of one of the tenant's analyses."""
+    version: int | None = await connection.fetchval(
+        "SELECT version FROM analyses WHERE id = $1", analysis_id
+    )
+    return version
+
+
+# --- the reconciler ------------------------------------------------------------------------------
+
+_RECONCILER_LOCK = 0x636F6C6C7265636E  # "collrecn"
+
+
+class UnfinishedItem(msgspec.Struct, frozen=True, kw_only=True):
+    """An item of any tenant idle for a while in a status that is neither searchable nor failed."""
+
+    user_id: str
+    item_id: uuid.UUID
+    status: str
+    original_key: str
+    correlation_id: str
+    redrive_count: int
+    status_changed_at: datetime
+
+
+@asynccontextmanager
+async def reconciler_lock(connection: Connection) -> AsyncIterator[bool]:
+    """Whether this session is the one reconciler (a session-level advisory lock), held inside."""
+    held: bool = await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RECONCILER_LOCK)
+    try:
+        yield held
+    finally:
+        if held:
+            await connection.execute("SELECT pg_advisory_unlock($1)", _RECONCILER_LOCK)
+
+
+async def unfinished_items(
+    connection: Connection, *, idle_for: timedelta, limit: int
+) -> list[UnfinishedItem]:
+    """Every tenant's items idle for ``idle_for``, longest idle first.
+
+    The only cross-tenant read: a ``SECURITY DEFINER`` function that returns exactly these rows.
+    """
+    rows = await connection.fetch(
+        "SELECT * FROM collections_unfinished_items($1, $2)", idle_for, limit
+    )
+    return [UnfinishedItem(**dict(row)) for row in rows]
+
+
+async def count_redrive(connection: Connection, item_id: uuid.UUID) -> ItemRecord | None:
+    """Note one more re-drive (which restarts the idle clock); the item as it is now."""
+    row = await connection.fetchrow(
+        f"""UPDATE items SET redrive_count = redrive_count + 1, status_changed_at = now()
+             WHERE id = $1
+         RETURNING {ITEM_COLUMNS}""",
+        item_id,
+    )
+    return to_item(row) if row else None
+
+
+async def mark_arrived(connection: Connection, item_id: uuid.UUID) -> ItemRecord | None:
+    """A pending upload whose object is there after all becomes ``uploaded``; None if it had
+    already moved on."""
+    row = await connection.fetchrow(
+        f"""UPDATE items SET status = 'uploaded', redrive_count = redrive_count + 1,
+                  status_changed_at = now()
+             WHERE id = $1 AND status = 'pending'
+         RETURNING {ITEM_COLUMNS}""",
+        item_id,
+    )
+    return to_item(row) if row else None
 async def upload_traceparent(connection: Connection, item_id: uuid.UUID) -> str:
     """The trace context of the request that created the item ("" when none was recorded)."""
     value: str | None = await connection.fetchval(

@@ -41,6 +41,16 @@ def _filter_sql(user_id: str, filters: Filters, params: _Params) -> str:
         clauses.append(f"i.created_at >= {params.add(filters.created_after)}")
     if filters.created_before:
         clauses.append(f"i.created_at < {params.add(filters.created_before)}")
+    if filters.album_id is not None:
+        album = params.add(filters.album_id)
+        clauses.append(
+            f"""EXISTS (SELECT 1 FROM album_items ai WHERE ai.album_id = {album}
+                         AND ai.item_id = i.id AND ai.user_id = i.user_id)"""
+        )
+    if filters.favorite is not None:
+        clauses.append(f"i.favorited_at IS {'NOT ' if filters.favorite else ''}NULL")
+    if filters.has_text is not None:
+        clauses.append(f"(a.visible_text <> '') = {params.add(filters.has_text)}")
     return " AND ".join(clauses)
 
 
@@ -129,3 +139,22 @@ async def cards(
         item_ids,
     )
     return {row["id"]: dict(row) for row in rows}
+
+
+async def answer_context(
+    connection: Connection, user_id: str, item_ids: list[uuid.UUID], *, max_chars: int
+) -> dict[uuid.UUID, dict[str, str]]:
+    """What an answer may quote beyond the result cards: description and visible text, capped."""
+    rows = await connection.fetch(
+        """SELECT i.id, left(coalesce(a.description, ''), $3) AS description,
+                  left(coalesce(a.visible_text, ''), $3) AS visible_text
+             FROM items i JOIN analyses a ON a.id = i.latest_analysis_id
+            WHERE i.user_id = $1 AND i.id = ANY($2::uuid[])""",
+        user_id,
+        item_ids,
+        max_chars,
+    )
+    return {
+        row["id"]: {"description": row["description"], "visible_text": row["visible_text"]}
+        for row in rows
+    }

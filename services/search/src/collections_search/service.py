@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import msgspec
 
 from collections_embeddings.base import EmbeddingError, EmbeddingProvider
 from collections_search import repository
-from collections_search.planner import plan_query
+from collections_search.agentic import Agent, Clock
+from collections_search.answer import Answer, Answerer
 from collections_search.schemas import (
     Filters,
     ItemCard,
@@ -22,6 +24,7 @@ from collections_search.schemas import (
 from collections_search.settings import Settings
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.errors import ServiceUnavailableError
+from collections_shared.llm import Claude
 from collections_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -31,38 +34,52 @@ Ranked = list[tuple[uuid.UUID, float]]
 
 class SearchService:
     def __init__(
-        self, pool: Pool, provider: EmbeddingProvider, s3: Any, settings: Settings
+        self,
+        pool: Pool,
+        provider: EmbeddingProvider,
+        s3: Any,
+        settings: Settings,
+        *,
+        claude: Claude | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._pool = pool
         self._provider = provider
         self._s3 = s3
         self._settings = settings
+        self._agent = Agent(claude, settings, clock)
+        self._answerer = Answerer(claude, pool, settings)
 
     async def search(self, user_id: str, request: SearchRequest) -> SearchResponse:
         started = time.perf_counter()
         plan: Plan | None = None
-        query, filters = request.query, request.filters
+        llm_calls = 0
+        retrieve = partial(self._retrieve, user_id, request)
         if request.mode == "agentic":
-            plan = plan_query(request.query)
-            query, filters = plan.query, _merge(filters, plan.filters)
-        fused = await self._ranked(user_id, request, query, filters)
-        if not fused and plan is not None and plan.filters.categories:
-            # The kind of picture was a guess; a miss should not hide everything else.
-            filters = msgspec.structs.replace(filters, categories=None)
-            fused = await self._ranked(user_id, request, query, filters)
-            plan = msgspec.structs.replace(
-                plan, steps=[*plan.steps, "no match in those categories: widened"]
-            )
-        results = await self._results(user_id, fused, request)
-        answer = _answer(request.query, results) if request.answer else None
+            planned = await self._agent.search(request, retrieve)
+            results, plan, llm_calls = planned.results, planned.plan, planned.llm_calls
+        else:
+            results = await retrieve(request.query, request.filters, request.limit)
+        answered = Answer(None)
+        if request.answer:
+            answered = await self._answerer.answer(user_id, request, results)
         return SearchResponse(
             results=results,
-            answer=answer,
+            answer=answered.text,
             mode="keyword" if request.mode == "bm25" else request.mode,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             plan=plan,
             model=self._provider.model if request.mode != "keyword" else None,
+            answer_unavailable=answered.unavailable,
+            llm_calls=llm_calls + answered.llm_calls,
         )
+
+    async def _retrieve(
+        self, user_id: str, request: SearchRequest, query: str, filters: Filters, limit: int
+    ) -> list[SearchResult]:
+        """One search of ``query`` under ``filters`` in the request's mode (agentic: hybrid)."""
+        fused = await self._ranked(user_id, request, query, filters)
+        return await self._results(user_id, fused, msgspec.structs.replace(request, limit=limit))
 
     async def _ranked(
         self, user_id: str, request: SearchRequest, query: str, filters: Filters
@@ -177,27 +194,9 @@ class SearchService:
         )
 
 
-def _merge(explicit: Filters, planned: Filters) -> Filters:
-    """Filters the caller gave win over the ones the planner read from the query."""
-    merged = msgspec.structs.asdict(planned)
-    merged.update({key: value for key, value in msgspec.structs.asdict(explicit).items() if value})
-    return Filters(**merged)
-
-
 def _highlights(query: str, row: dict[str, Any]) -> list[str]:
     terms = {word for word in query.lower().split() if len(word) > 2}
     found = [tag for tag in [*row["tags"], *row["objects"]] if tag in terms]
     if any(term in row["visible_text"].lower() for term in terms):
         found.append("text in image")
     return found[:5]
-
-
-def _answer(query: str, results: list[SearchResult]) -> str:
-    """A short answer that only repeats what the results say, citing item ids."""
-    if not results:
-        return f'Nothing in your collection matches "{query}".'
-    lines = [f'{len(results)} item(s) match "{query}". The closest:']
-    for result in results[:3]:
-        summary = result.item.summary or result.item.filename
-        lines.append(f"- {summary} [{result.item_id}]")
-    return "\n".join(lines)

@@ -13,8 +13,7 @@ from typing import Any
 import msgspec
 
 TERMINAL = ("searchable", "failed")
-UNFINISHED = ("pending", "uploaded", "processed", "analyzed")
-STATUSES = (*UNFINISHED, *TERMINAL)
+STATUSES = ("pending", "uploaded", "processed", "analyzed", *TERMINAL)
 
 WAITING_FOR = {
     "pending": "upload",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+import zoneinfo
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -10,6 +12,17 @@ import msgspec
 
 Mode = Literal["keyword", "bm25", "vector", "hybrid", "agentic"]
 Label = Annotated[str, msgspec.Meta(max_length=48)]
+TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+PlanSource = Literal["llm", "rules"]
+AnswerUnavailable = Literal["no_llm", "llm_unavailable", "no_results"]
+"""Why ``answer`` is null although one was asked for: no LLM is configured; the LLM failed or
+timed out; there were no results to answer from (the LLM is not asked then)."""
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """Every IANA zone name; only these reach ``ZoneInfo`` (which would open any other path)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 class Filters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -21,6 +34,12 @@ class Filters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defa
     taken_before: datetime | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    album_id: uuid.UUID | None = None
+    """Only items in this album of the caller's (another user's album is a 404)."""
+    favorite: bool | None = None
+    """True: only favourites; false: only items that are not."""
+    has_text: bool | None = None
+    """Only items with (``true``) or without (``false``) words visible in the image."""
 
 
 class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -31,10 +50,17 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     min_score: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.0
     answer: bool = False
     """Also write a short answer grounded in the results (cites item ids)."""
+    tz: TimeZone = "UTC"
+    """The client's IANA time zone: agentic mode reads "yesterday" or "last winter" in it."""
+
+    def __post_init__(self) -> None:
+        if self.tz not in _time_zones():
+            raise ValueError(f"unknown time zone {self.tz!r}")
 
     @property
     def uses_llm(self) -> bool:
-        """Agentic planning and generated answers call the LLM (and count against its quota)."""
+        """Agentic planning and generated answers may call the LLM; the quota is charged only
+        when the response says one was called (``llm_calls``)."""
         return self.answer or self.mode == "agentic"
 
 
@@ -66,6 +92,8 @@ class Plan(msgspec.Struct, frozen=True, omit_defaults=True):
 
     query: str
     filters: Filters
+    source: PlanSource
+    """``llm``: Claude planned (and ranked) the search; ``rules``: the offline planner did."""
     steps: list[str] = msgspec.field(default_factory=list)
 
 
@@ -77,3 +105,6 @@ class SearchResponse(msgspec.Struct, frozen=True):
     plan: Plan | None = None
     model: str | None = None
     """The embedding model used for the vector arm."""
+    answer_unavailable: AnswerUnavailable | None = None
+    llm_calls: int = 0
+    """Requests this search made to the LLM; the gateway charges the LLM quota only if > 0."""

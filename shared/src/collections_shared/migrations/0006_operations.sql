@@ -118,6 +118,15 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     RETURNING q.used
 $$;
 
+-- Today's (UTC) count of one quota (0 when nothing was spent): for work checked before and
+-- counted after it ran (a search that may or may not call an LLM).
+CREATE FUNCTION collections_quota_used(spender text, quota_name text) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT coalesce((SELECT q.used FROM usage_quotas q
+                      WHERE q.user_id = spender AND q.quota = quota_name
+                        AND q.day = (now() AT TIME ZONE 'UTC')::date), 0)
+$$;
+
 -- Rows that no longer limit anyone: rate windows older than two windows, quotas of past days.
 -- (DELETE /me leaves a user's counters to this: removing them would reset the day's quotas.)
 CREATE FUNCTION collections_prune_limits(window_seconds integer) RETURNS integer
@@ -140,11 +149,12 @@ $$;
 
 REVOKE ALL ON FUNCTION collections_take_requests(text[], integer[], integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION collections_spend_quota(text, text, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION collections_quota_used(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION collections_prune_limits(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION collections_items_by_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION collections_take_requests(text[], integer[], integer, integer),
-    collections_spend_quota(text, text, integer, integer), collections_prune_limits(integer),
-    collections_items_by_status()
+    collections_spend_quota(text, text, integer, integer), collections_quota_used(text, text),
+    collections_prune_limits(integer), collections_items_by_status()
     TO collections_app;
 
 -- The trace context (W3C traceparent) of the request that created an item: ingest continues

@@ -1,7 +1,9 @@
 """Turn offline cues into an analysis, deterministically: same cues, same words.
 
-The cues are narrow (80 object classes, OCR, colours, faces, EXIF, file name), so the text says
-what was detected rather than pretending to understand the scene.
+The cues are narrow (80 object classes, up to three ImageNet labels, OCR lines, screenshot cues,
+colours, faces, EXIF, file name), so the text says what was detected rather than pretending to
+understand the scene. Schema v2 fields are filled where a cue supports them: a screenshot's
+headline, poster, accounts, hashtags and app; ``likely_source`` for photos with a camera.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from collections import defaultdict
 
 import msgspec
 
+from collections_analyzer.local.classifier import SceneLabel
 from collections_analyzer.local.objects import Detection
+from collections_analyzer.local.screenshot import ScreenshotCues, TextFacts
 from collections_analyzer.local.vocabulary import (
     CLASS_CATEGORY,
     CLASS_TAGS,
@@ -40,8 +44,12 @@ class VisualCues(msgspec.Struct, frozen=True, kw_only=True):
 
     colors: list[str] = msgspec.field(default_factory=list)
     text: str = ""
+    lines: list[str] = msgspec.field(default_factory=list)
     faces: int = 0
     detections: list[Detection] = msgspec.field(default_factory=list)
+    labels: list[SceneLabel] = msgspec.field(default_factory=list)
+    screenshot: ScreenshotCues | None = None
+    facts: TextFacts = msgspec.field(default_factory=TextFacts)
     filename_words: list[str] = msgspec.field(default_factory=list)
     season: str = ""
     time_of_day: str = ""
@@ -91,6 +99,9 @@ def choose_category(cues: VisualCues, objects: list[ObjectCount]) -> str:
     for item in objects:
         category, weight = CLASS_CATEGORY[item.label]
         votes[category] += weight * item.score * (0.5 + math.sqrt(item.area))
+    for label in cues.labels:
+        if label.category:
+            votes[label.category] += label.score
     votes["people"] += 0.3 * min(cues.faces, 3)
     words = len(cues.text.split())
     if words >= DOCUMENT_WORDS:
@@ -98,6 +109,8 @@ def choose_category(cues: VisualCues, objects: list[ObjectCount]) -> str:
     for word in cues.filename_words:
         if word in FILENAME_CATEGORY:
             votes[FILENAME_CATEGORY[word]] += 0.25
+    if cues.screenshot is not None and cues.screenshot.is_screenshot:
+        return "screenshots"
     ranked = [(score, -CATEGORIES.index(name), name) for name, score in votes.items() if score > 0]
     return max(ranked)[2] if ranked else "other"
 
@@ -140,6 +153,8 @@ def _description(cues: VisualCues, objects: list[ObjectCount]) -> str:
     sentences = []
     if objects:
         sentences.append(f"Detected objects: {_join([_phrase(item) for item in objects[:8]])}.")
+    if cues.labels:
+        sentences.append(f"It looks like: {_join([label.label for label in cues.labels])}.")
     if cues.faces:
         sentences.append(f"Faces visible: {cues.faces}.")
     if cues.colors:
@@ -153,8 +168,8 @@ def _description(cues: VisualCues, objects: list[ObjectCount]) -> str:
     if cues.filename_words:
         sentences.append(f"The file name mentions {_join(cues.filename_words)}.")
     sentences.append(
-        "Described offline from object detection, OCR and colour analysis; "
-        "scenes and activities are not recognised."
+        "Described offline from object detection, scene classification, OCR and colour "
+        "analysis; activities are not recognised."
     )
     return " ".join(sentences)
 
@@ -163,6 +178,8 @@ def _tags(cues: VisualCues, objects: list[ObjectCount], category: str, setting: 
     tags: list[str] = []
     for item in objects:
         tags += [item.label, *CLASS_TAGS.get(item.label, ())]
+    for label in cues.labels:
+        tags += label.tags
     if cues.faces and "person" not in tags:
         tags += ["person", "people"]
     if category != "other":
@@ -174,21 +191,58 @@ def _tags(cues: VisualCues, objects: list[ObjectCount], category: str, setting: 
     return list(dict.fromkeys(tags))
 
 
+def _screenshot_fields(cues: VisualCues) -> dict[str, object]:
+    """A screenshot's v2 fields from its text: what a reader of the screen would note."""
+    facts, app = cues.facts, cues.screenshot.app if cues.screenshot else ""
+    where = f"{'an' if app[:1] in 'aeiou' and app else 'a'} {app} " if app else "a "
+    by = f" by {facts.poster}" if facts.poster else ""
+    summary = f"A screenshot of {where}{'post' if app not in ('', 'notes') else 'screen'}{by}"
+    summary += f": \u201c{facts.headline}\u201d." if facts.headline else "."
+    if facts.prices:
+        summary = f"{summary[:-1]}, prices {_join(facts.prices[:3])}."
+    price_line = next((line for line in cues.lines if any(p in line for p in facts.prices)), "")
+    return {
+        "headline": facts.headline,
+        "summary": summary,
+        "subcategories": ["social post"] if facts.poster or facts.hashtags else [],
+        "poster": facts.poster,
+        "accounts": facts.accounts,
+        "hashtags": facts.hashtags,
+        "key_interest": price_line,
+        "likely_source": app or "screenshot",
+        "visual_hierarchy": [line for line in cues.lines if line == facts.headline][:1],
+    }
+
+
+def _headline(objects: list[ObjectCount], cues: VisualCues) -> str:
+    subjects = [_phrase(item) for item in objects[:2]] or [label.label for label in cues.labels[:1]]
+    return _join(subjects).capitalize() if subjects else ""
+
+
 def describe(cues: VisualCues) -> dict[str, object]:
     """The analysis as JSON-ready data (it still goes through ``normalize_analysis``)."""
+    if cues.screenshot is not None and cues.screenshot.is_screenshot:
+        # ImageNet labels of a whole screen (interface, text, a cropped photo) are noise.
+        cues = msgspec.structs.replace(cues, labels=[])
     objects = count_objects(cues.detections)
     category = choose_category(cues, objects)
     setting = choose_setting(cues, objects)
     labels = [item.label for item in objects]
     if cues.faces and "person" not in labels:
         labels.append("person")
-    return {
+    described: dict[str, object] = {
         "category": category,
+        "headline": _headline(objects, cues),
         "summary": _summary(cues, objects, category),
         "description": _description(cues, objects),
         "tags": _tags(cues, objects, category, setting),
         "objects": labels,
+        "text_lines": cues.lines,
         "text": cues.text,
         "colors": cues.colors,
         "setting": setting,
+        "likely_source": "camera photo" if cues.camera else "",
     }
+    if category == "screenshots":
+        described |= {key: value for key, value in _screenshot_fields(cues).items() if value}
+    return described

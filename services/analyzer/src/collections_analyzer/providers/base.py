@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.analysis import Analysis, ProviderFailure
 
 
 class ImageInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,7 +29,7 @@ class AnalysisResult(msgspec.Struct, frozen=True, kw_only=True):
 
     analysis: Analysis
     provider: str
-    """``anthropic``, ``bedrock``, ``local`` or ``import``."""
+    """``anthropic``, ``bedrock`` or ``local``."""
     model: str
     prompt_version: str
     input_tokens: int | None = None
@@ -37,6 +37,8 @@ class AnalysisResult(msgspec.Struct, frozen=True, kw_only=True):
     latency_ms: int = 0
     raw: dict[str, Any] = msgspec.field(default_factory=dict)
     """The provider's structured output before normalization, for audit."""
+    fallback: list[ProviderFailure] = msgspec.field(default_factory=list)
+    """Providers earlier in the chain that failed, and why (set by the chain)."""
 
 
 class ProviderError(Exception):

@@ -5,21 +5,25 @@ connection errors), waiting as the server's Retry-After says or with jittered ex
 then the next provider is asked. When every provider failed, the caller learns whether waiting can
 help (:class:`ProviderUnavailableError`: the message is retried later) or not
 (:class:`ProviderOutputError`: the item is marked failed with the reason).
+
+A fallback is never silent. The analysis records which providers failed before the one that
+answered, and why; a provider that rejects its credentials or model (401, 403, 404) is reported
+as degraded by ``/health`` and logged once as an error, until it answers again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 import stamina
 import structlog
 from msgspec.structs import force_setattr
 
+from collections_analyzer.local.classifier import DEFAULT_MODEL, SceneClassifier
 from collections_analyzer.local.objects import DEFAULT_TAGGER_DIR, ObjectTagger
-from collections_analyzer.providers.anthropic import AnthropicProvider
 from collections_analyzer.providers.base import (
     AnalysisResult,
     ImageInput,
@@ -28,13 +32,17 @@ from collections_analyzer.providers.base import (
     ProviderUnavailableError,
     VisionProvider,
 )
-from collections_analyzer.providers.bedrock import BedrockProvider
-from collections_analyzer.providers.local import LocalProvider
+from collections_analyzer.providers.local import build_local
+from collections_analyzer.providers.messages import ClaudeProvider
+from collections_shared.domain.analysis import ProviderFailure
+from collections_shared.health import Degradations
 from collections_shared.settings import ConfigError
 
 logger = structlog.get_logger(__name__)
 
 PROVIDER_NAMES = ("anthropic", "bedrock", "local")
+MISCONFIGURED = frozenset({"auth_failed", "model_not_found"})
+"""Failures only a change of configuration fixes (a bad key, no access to the model)."""
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 
 
@@ -63,8 +71,9 @@ class ProviderSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Tries per provider for transient failures (the first try included)."""
     timeout_seconds: Seconds = 60.0
     """Per request to a remote model."""
-    max_output_tokens: Annotated[int, msgspec.Meta(ge=256, le=16384)] = 4096
-    """Room for every capped field (about 5,000 characters of JSON) with tokenizer headroom."""
+    max_output_tokens: Annotated[int, msgspec.Meta(ge=256, le=32768)] = 8192
+    """Room for a full v2 analysis (every field at its cap is about 14,000 characters of JSON;
+    a real one is a fraction) with tokenizer headroom."""
     retry_wait_initial: Seconds = 1.0
     retry_wait_max: Seconds = 20.0
     max_retry_after: Seconds = 60.0
@@ -72,7 +81,15 @@ class ProviderSettings(msgspec.Struct, frozen=True, kw_only=True):
     tagger_enabled: bool = True
     """Object tags from the Node detector in the local analyzer."""
     tagger_dir: str | None = None
+    ocr_engine: Literal["both", "rapidocr", "tesseract"] = "both"
+    """The local analyzer's OCR: ``both`` (Tesseract, then RapidOCR's PP-OCRv6 where text is
+    likely), or one of them alone."""
     ocr_language: str = "eng"
+    """Tesseract's language data (RapidOCR's models read Latin script and Chinese)."""
+    classifier_enabled: bool = True
+    """ImageNet scene and object labels from EfficientNet-Lite0 in the local analyzer."""
+    classifier_model: str | None = None
+    """The converted ONNX model (default: ``services/analyzer/classifier`` in the tree)."""
 
     def __post_init__(self) -> None:
         force_setattr(self, "providers", _provider_names(self.providers, self.anthropic_api_key))
@@ -101,12 +118,18 @@ def _provider_names(value: list[str] | str, api_key: str) -> list[str]:
 class ProviderChain:
     """Tries providers in order, each with retries; one per process."""
 
-    def __init__(self, providers: Sequence[VisionProvider], settings: ProviderSettings) -> None:
+    def __init__(
+        self,
+        providers: Sequence[VisionProvider],
+        settings: ProviderSettings,
+        degradations: Degradations | None = None,
+    ) -> None:
         if not providers:
             msg = "a provider chain needs at least one provider"
             raise ValueError(msg)
         self.providers = tuple(providers)
         self._settings = settings
+        self.degradations = degradations or Degradations()
 
     async def analyze(self, image: ImageInput) -> AnalysisResult:
         """The first provider's analysis that succeeds.
@@ -118,16 +141,30 @@ class ProviderChain:
         failures: list[tuple[str, ProviderError]] = []
         for provider in self.providers:
             try:
-                return await self._with_retries(provider, image)
+                result = await self._with_retries(provider, image)
             except ProviderError as error:
-                logger.warning(
-                    "analyzer.provider_failed",
-                    provider=provider.name,
-                    code=error.code,
-                    transient=isinstance(error, ProviderUnavailableError),
-                )
+                self._note_failure(provider.name, error)
                 failures.append((provider.name, error))
+                continue
+            self.degradations.recover(provider.name)
+            if not failures:
+                return result
+            fallback = [
+                ProviderFailure(provider=name, code=error.code, message=error.message[:300])
+                for name, error in failures
+            ]
+            return msgspec.structs.replace(result, fallback=fallback)
         raise _combined(failures)
+
+    def _note_failure(self, name: str, error: ProviderError) -> None:
+        logger.warning(
+            "analyzer.provider_failed",
+            provider=name,
+            code=error.code,
+            transient=isinstance(error, ProviderUnavailableError),
+        )
+        if error.code in MISCONFIGURED:
+            self.degradations.degrade(name, f"{error.code}: {error.message}"[:300])
 
     async def _with_retries(self, provider: VisionProvider, image: ImageInput) -> AnalysisResult:
         settings = self._settings
@@ -176,20 +213,23 @@ def _combined(failures: list[tuple[str, ProviderError]]) -> ProviderError:
     return ProviderOutputError(failures[-1][1].code, f"all providers failed ({summary})")
 
 
-def build_chain(settings: ProviderSettings) -> ProviderChain:
+def build_chain(
+    settings: ProviderSettings, degradations: Degradations | None = None
+) -> ProviderChain:
     """The chain ``settings`` describes, with its clients created (nothing is contacted yet).
 
     Raises:
         ConfigError: the settings name a provider that cannot be built.
     """
-    return ProviderChain([_build(name, settings) for name in settings.order], settings)
+    providers = [_build(name, settings) for name in settings.order]
+    return ProviderChain(providers, settings, degradations)
 
 
 def _build(name: str, settings: ProviderSettings) -> VisionProvider:
     if name == "anthropic":
         if not settings.anthropic_api_key:
             raise ConfigError("invalid configuration: ANTHROPIC_API_KEY: is required")
-        return AnthropicProvider(
+        return ClaudeProvider.anthropic(
             api_key=settings.anthropic_api_key,
             model=settings.anthropic_model,
             base_url=settings.anthropic_base_url,
@@ -198,7 +238,7 @@ def _build(name: str, settings: ProviderSettings) -> VisionProvider:
         )
     if name == "bedrock":
         try:
-            return BedrockProvider(
+            return ClaudeProvider.bedrock(
                 model=settings.bedrock_model,
                 region=settings.bedrock_region or None,
                 base_url=settings.bedrock_base_url,
@@ -209,6 +249,11 @@ def _build(name: str, settings: ProviderSettings) -> VisionProvider:
             raise ConfigError(f"invalid configuration: ANALYZER_BEDROCK_REGION: {error}") from error
     if name == "local":
         tagger_dir = Path(settings.tagger_dir) if settings.tagger_dir else DEFAULT_TAGGER_DIR
-        tagger = ObjectTagger(tagger_dir) if settings.tagger_enabled else None
-        return LocalProvider(tagger=tagger, ocr_language=settings.ocr_language)
+        model = Path(settings.classifier_model) if settings.classifier_model else DEFAULT_MODEL
+        return build_local(
+            tagger=ObjectTagger(tagger_dir) if settings.tagger_enabled else None,
+            ocr=settings.ocr_engine,
+            classifier=SceneClassifier(model) if settings.classifier_enabled else None,
+            ocr_language=settings.ocr_language,
+        )
     raise ConfigError(f"invalid configuration: ANALYZER_PROVIDERS: unknown provider {name!r}")

@@ -1,17 +1,16 @@
-"""Claude over the Messages API: the request, the answer's parsing and the error mapping.
+"""Claude over the Messages API, through the Anthropic API or through Bedrock.
 
-Shared by the Anthropic and the Bedrock provider, which differ only in the client they hold. The
-model is forced to call one tool whose input is the analysis; that input is untrusted data, so it
-goes through :func:`normalize_analysis` (known fields only, lengths capped) and what is kept for
-audit is capped as well.
+One provider class: the two routes differ only in the SDK client (``AsyncAnthropic`` with a key,
+``AsyncAnthropicBedrock`` signing with AWS credentials), which :meth:`ClaudeProvider.anthropic`
+and :meth:`ClaudeProvider.bedrock` build. The model is forced to call one tool whose input is
+the analysis; that input is untrusted data, so it goes through :func:`normalize_analysis` (known
+fields only, types checked, lengths capped) and what is kept for audit is capped as well.
 """
 
 from __future__ import annotations
 
 import base64
-import email.utils
 import time
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import anthropic
@@ -37,7 +36,8 @@ from collections_analyzer.providers.prompt import (
     analysis_tool,
     user_text,
 )
-from collections_shared.domain.analysis import InvalidAnalysisError, normalize_analysis
+from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
+from collections_shared.retry import retry_after_seconds
 
 MAX_LONG_EDGE = 1568
 """The model only ever gets the preview derivative; anything larger is a caller bug."""
@@ -61,7 +61,10 @@ MEDIA_TYPES: dict[str, MediaType] = {
 }
 
 
-class MessagesProvider:
+DEFAULT_MAX_OUTPUT_TOKENS = 8192
+
+
+class ClaudeProvider:
     """A vision provider backed by an ``AsyncAnthropic``-compatible client."""
 
     def __init__(
@@ -70,12 +73,54 @@ class MessagesProvider:
         name: str,
         client: anthropic.AsyncAnthropic | anthropic.AsyncAnthropicBedrock,
         model: str,
-        max_output_tokens: int,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
     ) -> None:
         self.name = name
         self.model = model
         self._client = client
         self._max_output_tokens = max_output_tokens
+
+    # The SDKs' own retries are off (max_retries=0): the chain's retry loop owns retries and
+    # Retry-After, so none stack.
+
+    @classmethod
+    def anthropic(
+        cls,
+        *,
+        api_key: str,
+        model: str,
+        base_url: str | None = None,
+        timeout_seconds: float = 60,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+    ) -> ClaudeProvider:
+        """Claude via ``api.anthropic.com`` (or ``base_url``, e.g. a local fake in tests)."""
+        client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout_seconds, max_retries=0
+        )
+        return cls(
+            name="anthropic", client=client, model=model, max_output_tokens=max_output_tokens
+        )
+
+    @classmethod
+    def bedrock(
+        cls,
+        *,
+        model: str,
+        region: str | None = None,
+        base_url: str | None = None,
+        timeout_seconds: float = 60,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+    ) -> ClaudeProvider:
+        """Claude via Bedrock (``/model/{id}/invoke``, SigV4); AWS credentials come from the
+        usual chain (environment, profile, task role).
+
+        Raises:
+            ValueError: no region was given and none is configured anywhere.
+        """
+        client = anthropic.AsyncAnthropicBedrock(
+            aws_region=region, base_url=base_url, timeout=timeout_seconds, max_retries=0
+        )
+        return cls(name="bedrock", client=client, model=model, max_output_tokens=max_output_tokens)
 
     async def analyze(self, image: ImageInput) -> AnalysisResult:
         """Ask Claude for the analysis of ``image``; raise :class:`ProviderError` otherwise."""
@@ -208,27 +253,3 @@ def _error_type(body: object) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     kind = error.get("type") if isinstance(error, dict) else None
     return kind[:64] if isinstance(kind, str) and kind.isidentifier() else ""
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date), if usable."""
-    millis: str | None = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(float(millis) / 1000, 0.0)
-        except ValueError:
-            pass
-    value: str | None = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)

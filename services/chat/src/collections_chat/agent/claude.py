@@ -15,18 +15,21 @@ import anthropic
 from anthropic.types import MessageParam, ToolChoiceParam, ToolParam
 
 from collections_chat.agent.context import Context, Emit, ModelTurn, ModelUnavailableError
-from collections_chat.agent.prompts import SYSTEM_PROMPT
-from collections_chat.agent.state import ChatMessage, State, ToolCall
-from collections_chat.agent.tools import TOOLS
+from collections_chat.agent.prompts import system_prompt
+from collections_chat.agent.state import ChatMessage, State, ToolCall, item_citations
+from collections_chat.agent.tools import tools_for
+from collections_shared.llm import Claude
 from collections_shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
 class ClaudeModel:
-    def __init__(self, client: anthropic.AsyncAnthropic, *, model: str, max_tokens: int) -> None:
-        self._client = client
-        self._model = model
+    """Claude through the Anthropic API or Bedrock (:mod:`collections_shared.llm`)."""
+
+    def __init__(self, claude: Claude, *, max_tokens: int) -> None:
+        self._client = claude.client
+        self._model = claude.model
         self._max_tokens = max_tokens
 
     async def respond(self, state: State, context: Context, emit: Emit) -> ModelTurn:
@@ -36,9 +39,12 @@ class ClaudeModel:
             async with self._client.messages.stream(
                 model=self._model,
                 max_tokens=self._max_tokens,
-                system=SYSTEM_PROMPT.format(now=datetime.now(UTC).isoformat(timespec="seconds")),
+                system=system_prompt(
+                    now=datetime.now(UTC).isoformat(timespec="seconds"),
+                    web=context.web is not None,
+                ),
                 messages=api_messages(state),
-                tools=cast("list[ToolParam]", TOOLS),
+                tools=cast("list[ToolParam]", tools_for(context)),
                 tool_choice=choice,
             ) as stream:
                 async for delta in stream.text_stream:
@@ -79,9 +85,9 @@ def api_messages(state: State) -> list[MessageParam]:
 
 
 def _content(message: ChatMessage) -> str:
-    citations = message.get("citations", [])
-    if message["role"] != "assistant" or not citations:
+    items = item_citations(message)
+    if message["role"] != "assistant" or not items:
         return message["content"]
     # Keeps "the second one" answerable even if the reply did not list the photos in order.
-    order = ", ".join(f"{n}. [{c['item_id']}]" for n, c in enumerate(citations, start=1))
+    order = ", ".join(f"{n}. [{c['item_id']}]" for n, c in enumerate(items, start=1))
     return f"{message['content']}\n\n(Photos cited, in order: {order})"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+from collections_chat.agent.clients import SearchClient, WebSearch
 from collections_chat.agent.state import State, ToolCall
-from collections_chat.agent.tools import SearchClient
 from collections_shared.auth import Principal
 from collections_shared.db import Pool
 
@@ -43,6 +43,10 @@ class Context:
     model: ChatModel
     search: SearchClient
     pool: Pool
+    web: WebSearch | None = None
+    """Tavily, when ``TAVILY_API_KEY`` is set; otherwise the agent has no web tool."""
     max_tool_iterations: int = 3
     max_history_messages: int = 30
     search_limit: int = 5
+    scope: dict[str, Any] = field(default_factory=dict)
+    """Search filters the caller set for this turn (e.g. an album); they win over the model's."""

@@ -20,12 +20,22 @@ from langgraph.runtime import Runtime
 
 from collections_chat.agent import prompts
 from collections_chat.agent.context import Context
-from collections_chat.agent.state import ChatMessage, Citation, Found, InputState, State
+from collections_chat.agent.state import (
+    AnyCitation,
+    ChatMessage,
+    Found,
+    InputState,
+    State,
+    WebPage,
+)
 from collections_chat.agent.tools import run_tool
 from collections_chat.sanitize import strip_images
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# An item id, or a URL (up to whitespace, a bracket, a quote or an angle bracket).
+_MENTION = re.compile(rf"(?P<item>{_UUID})|(?P<url>https?://[^\s\[\]()<>\"']+)", re.IGNORECASE)
 _SUMMARY_CHARS = 300
+_TITLE_CHARS = 200
 
 
 def _now() -> str:
@@ -70,15 +80,10 @@ async def tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
     blocks: list[dict[str, Any]] = []
     found: list[Found] = [*state.found]
+    pages: list[WebPage] = [*state.pages]
     errors = [*state.tool_errors]
     for call in state.tool_calls:
-        result = await run_tool(
-            call,
-            principal=context.principal,
-            search=context.search,
-            pool=context.pool,
-            default_limit=context.search_limit,
-        )
+        result = await run_tool(call, context)
         block: dict[str, Any] = {
             "type": "tool_result",
             "tool_use_id": call["id"],
@@ -89,9 +94,11 @@ async def tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             errors.append(result.error)
         blocks.append(block)
         found.extend(result.found)
+        pages.extend(result.pages)
     return {
         "steps": [*state.steps, {"role": "user", "content": blocks}],
         "found": found,
+        "pages": pages,
         "tool_errors": errors,
         "tool_calls": [],
         "iterations": state.iterations + 1,
@@ -109,29 +116,47 @@ async def finish(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "role": "assistant",
         "content": reply,
         "created_at": _now(),
-        "citations": cite(reply, state.found),
+        "citations": cite(reply, state.found, state.pages),
     }
     history = [*state.messages, answer][-runtime.context.max_history_messages :]
     return {"messages": history, **_empty_scratch()}
 
 
-def cite(reply: str, found: list[Found]) -> list[Citation]:
-    """The found items the reply mentions by id, in order of first mention.
+def cite(reply: str, found: list[Found], pages: list[WebPage] | None = None) -> list[AnyCitation]:
+    """The found items and web pages the reply mentions, in order of first mention.
 
-    Only ids a tool returned this turn qualify: an id the model made up, or read in a caption,
-    never becomes a citation, so citations can only be the caller's own items.
+    Items are mentioned by id, pages by URL. Only what a tool returned this turn qualifies: an
+    id or a URL the model made up, or read in a caption or a page, never becomes a citation,
+    so item citations can only be the caller's own items.
     """
     by_id: dict[str, Found] = {}
     for item in found:
         by_id.setdefault(item["item_id"].lower(), item)
-    citations: list[Citation] = []
-    for mentioned in dict.fromkeys(match.lower() for match in _UUID.findall(reply)):
-        if cited := by_id.get(mentioned):
-            summary = strip_images(cited["summary"])[:_SUMMARY_CHARS]
-            citations.append(
-                {"item_id": cited["item_id"], "summary": summary, "score": cited["score"]}
-            )
+    by_url: dict[str, WebPage] = {}
+    for returned in pages or []:
+        by_url.setdefault(_url_key(returned["url"]), returned)
+    citations: list[AnyCitation] = []
+    seen: set[str] = set()
+    for match in _MENTION.finditer(reply):
+        if item_id := match.group("item"):
+            key = item_id.lower()
+            if key not in seen and (cited := by_id.get(key)):
+                summary = strip_images(cited["summary"])[:_SUMMARY_CHARS]
+                citations.append(
+                    {"item_id": cited["item_id"], "summary": summary, "score": cited["score"]}
+                )
+        else:
+            key = _url_key(match.group("url"))
+            if key not in seen and (page := by_url.get(key)):
+                title = strip_images(page["title"])[:_TITLE_CHARS]
+                citations.append({"kind": "web", "url": page["url"], "title": title})
+        seen.add(key)
     return citations
+
+
+def _url_key(url: str) -> str:
+    """A URL as mentioned in prose: trailing punctuation and slash do not make it another."""
+    return url.rstrip(".,;:!?").rstrip("/")
 
 
 def _empty_scratch() -> dict[str, Any]:
@@ -139,6 +164,7 @@ def _empty_scratch() -> dict[str, Any]:
         "steps": [],
         "tool_calls": [],
         "found": [],
+        "pages": [],
         "tool_errors": [],
         "texts": [],
         "iterations": 0,

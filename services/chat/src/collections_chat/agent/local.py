@@ -2,7 +2,9 @@
 
 It follows the same loop as Claude. On the first call of a turn it picks a tool: ``get_item``
 when the message points at photos of the previous answer ("the first one", "the second",
-"that one", an item id), ``search_collection`` with the message's content words otherwise.
+"that one", an item id), ``web_search`` when web search is configured and the message asks for
+the web ("on the web", "online"), ``search_collection`` with the message's content words
+otherwise.
 On the second call it writes a reply grounded only in what the tools returned, citing each photo
 as ``[item id]``. Text is emitted word by word, so streaming looks like a model's.
 """
@@ -15,7 +17,7 @@ from typing import Any
 
 from collections_chat.agent import prompts
 from collections_chat.agent.context import Context, Emit, ModelTurn
-from collections_chat.agent.state import Citation, Found, State, ToolCall
+from collections_chat.agent.state import Citation, Found, State, ToolCall, item_citations
 
 _ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -40,6 +42,9 @@ _FILLER_WORDS = (
     "with you your"
 )
 _FILLER = frozenset(_FILLER_WORDS.split())
+_WEB = re.compile(
+    r"\b(?:on|from|search|in)\s+the\s+(?:web|internet)\b|\bonline\b|\bweb\s+search\b", re.I
+)
 
 
 class LocalResponder:
@@ -74,6 +79,11 @@ def _plan(state: State, context: Context) -> list[ToolCall] | str:
             ids = [previous[index]["item_id"]]
     if ids:
         return [_call("get_item", {"item_id": item_id}) for item_id in ids[:3]]
+    if context.web is not None and _WEB.search(message):
+        terms = [
+            word for word in _WORD.findall(_WEB.sub(" ", message)) if word.lower() not in _FILLER
+        ]
+        return [_call("web_search", {"query": (" ".join(terms) or message.strip())[:400]})]
     terms = [word for word in _WORD.findall(message) if word.lower() not in _FILLER]
     query = " ".join(terms) or message.strip()
     return [_call("search_collection", {"query": query[:500], "limit": context.search_limit})]
@@ -94,7 +104,7 @@ def _referenced_position(message: str) -> int | None:
 def _previous_citations(state: State) -> list[Citation]:
     for message in reversed(state.messages):
         if message["role"] == "assistant":
-            return list(message.get("citations", []))
+            return item_citations(message)
     return []
 
 
@@ -119,6 +129,8 @@ def _tool_use_step(calls: list[ToolCall]) -> dict[str, object]:
 
 
 def _compose(state: State) -> str:
+    if _called(state, "web_search"):
+        return _list_pages(state)
     details = [found for found in state.found if found["source"] == "item"]
     if details:
         return "\n\n".join(_describe(found) for found in details)
@@ -130,6 +142,23 @@ def _compose(state: State) -> str:
     if state.tool_errors:
         return prompts.SEARCH_UNAVAILABLE
     return prompts.NO_RESULTS.format(query=_searched_query(state))
+
+
+def _called(state: State, tool: str) -> bool:
+    return any(
+        isinstance(block, dict) and block.get("name") == tool
+        for step in state.steps
+        for block in step.get("content", [])
+    )
+
+
+def _list_pages(state: State) -> str:
+    if not state.pages:
+        return prompts.WEB_UNAVAILABLE if state.tool_errors else prompts.WEB_NO_RESULTS
+    lines = [f"From the web (not your photos), {len(state.pages)} result(s):"]
+    for number, page in enumerate(state.pages, start=1):
+        lines.append(f"{number}. {page['title'] or page['url']} [{page['url']}]")
+    return "\n".join(lines)
 
 
 def _searched_query(state: State) -> str:

@@ -8,15 +8,28 @@ accumulates by reducer, so the transcript's length is decided in one place (``fi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 
 class Citation(TypedDict):
     """An item of the caller's collection that a reply used."""
 
+    kind: NotRequired[Literal["item"]]
+    """Absent in transcripts written before web citations existed."""
     item_id: str
     summary: str
     score: float
+
+
+class WebCitation(TypedDict):
+    """A web page that a reply used (one the web search returned that turn)."""
+
+    kind: Literal["web"]
+    url: str
+    title: str
+
+
+AnyCitation = Citation | WebCitation
 
 
 class ChatMessage(TypedDict):
@@ -24,13 +37,26 @@ class ChatMessage(TypedDict):
     content: str
     created_at: str
     """ISO 8601, UTC."""
-    citations: NotRequired[list[Citation]]
+    citations: NotRequired[list[AnyCitation]]
+
+
+def item_citations(message: ChatMessage) -> list[Citation]:
+    """The items a message cited, in order (web pages left out): what "the second one" means."""
+    citations = message.get("citations", [])
+    return [cast("Citation", c) for c in citations if c.get("kind", "item") == "item"]
 
 
 class ToolCall(TypedDict):
     id: str
     name: str
     arguments: dict[str, Any]
+
+
+class WebPage(TypedDict):
+    """A web search result during this turn; only these can become web citations."""
+
+    url: str
+    title: str
 
 
 class Found(TypedDict):
@@ -61,6 +87,7 @@ class State(InputState):
     tool_calls: list[ToolCall] = field(default_factory=list)
     """Calls the model asked for in its last response, not yet run."""
     found: list[Found] = field(default_factory=list)
+    pages: list[WebPage] = field(default_factory=list)
     tool_errors: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     """The assistant's text blocks this turn; the reply is their concatenation."""

@@ -1,13 +1,16 @@
-"""The agent's two tools, both read-only and both scoped to the verified caller.
+"""The agent's tools, all read-only and none able to name a user.
 
-- ``search_collection`` calls the search service's ``POST /search`` with the caller's own bearer
-  token, so the search service enforces tenancy exactly as for the user's own searches.
+- ``search_collection`` runs the calibrated search of the search service as the caller (see
+  :class:`~collections_chat.agent.clients.SearchClient`); when nothing is relevant it says so
+  (``no_match``), so the agent can tell the user that nothing in their collection matches.
 - ``get_item`` reads one item and its latest analysis in a tenant transaction (row-level
   security plus ``WHERE user_id``), so another user's id reads as "not found".
+- ``web_search`` (only when ``TAVILY_API_KEY`` is set) searches the public web through Tavily
+  and returns titles, URLs and snippets; nothing fetches a URL.
 
-Neither takes a user id: arguments are validated against closed schemas (unknown fields are
-errors), and the tenant always comes from the :class:`Principal`. Results go back to the model
-as JSON data; captions inside them are untrusted text (prompt injection), never instructions.
+Arguments are validated against closed schemas (unknown fields are errors), and the tenant
+always comes from the :class:`Principal`. Results go back to the model as JSON data; captions
+and web pages inside them are untrusted text (prompt injection), never instructions.
 """
 
 from __future__ import annotations
@@ -18,18 +21,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import httpx
 import msgspec
-import structlog
 
-from collections_chat.agent.state import Found, ToolCall
-from collections_shared.auth import Principal
-from collections_shared.db import Pool, tenant_transaction
+from collections_chat import repository
+from collections_chat.agent.clients import (
+    SearchRejectedError,
+    SearchUnavailableError,
+    WebSearchUnavailableError,
+)
+from collections_chat.agent.context import Context
+from collections_chat.agent.state import Found, ToolCall, WebPage
+from collections_shared.db import tenant_transaction
+from collections_shared.domain.search import SearchResult
 from collections_shared.logging import get_logger
 
 log = get_logger(__name__)
 
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=48)]
+NO_MATCH_NOTE = "Nothing in the user's collection matches this search."
 
 
 class SearchFilters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -50,48 +59,70 @@ class GetItemArguments(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     item_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
-TOOLS: list[dict[str, Any]] = [
-    {
-        "name": "search_collection",
-        "description": (
-            "Search the user's own photo collection by keyword, meaning or both (hybrid). "
-            "Returns item ids, relevance scores and one-sentence summaries."
-        ),
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "query": {"type": "string", "description": "What to look for.", "maxLength": 500},
-                "mode": {"type": "string", "enum": ["keyword", "vector", "hybrid"]},
-                "limit": {"type": "integer", "minimum": 1, "maximum": 10},
-                "filters": {
-                    "type": "object",
-                    "properties": {
-                        "category": {"type": "string"},
-                        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 8},
-                        "taken_after": {"type": "string", "format": "date-time"},
-                        "taken_before": {"type": "string", "format": "date-time"},
-                    },
-                    "additionalProperties": False,
+class WebSearchArguments(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=400)]
+
+
+SEARCH_COLLECTION: dict[str, Any] = {
+    "name": "search_collection",
+    "description": (
+        "Search the user's own photo collection by keyword, meaning or both (hybrid). "
+        "Returns item ids, relevance scores (0-1) and one-sentence summaries; no_match is "
+        "true when nothing in the collection is relevant."
+    ),
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "description": "What to look for.", "maxLength": 500},
+            "mode": {"type": "string", "enum": ["keyword", "vector", "hybrid"]},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 10},
+            "filters": {
+                "type": "object",
+                "properties": {
+                    "category": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 8},
+                    "taken_after": {"type": "string", "format": "date-time"},
+                    "taken_before": {"type": "string", "format": "date-time"},
                 },
+                "additionalProperties": False,
             },
-            "required": ["query"],
-            "additionalProperties": False,
         },
+        "required": ["query"],
+        "additionalProperties": False,
     },
-    {
-        "name": "get_item",
-        "description": (
-            "Read one item of the user's collection by id: file name, dates, camera, and the "
-            "latest analysis (description, tags, objects, visible text, colors, setting)."
-        ),
-        "input_schema": {
-            "type": "object",
-            "properties": {"item_id": {"type": "string", "description": "An item id (UUID)."}},
-            "required": ["item_id"],
-            "additionalProperties": False,
-        },
+}
+GET_ITEM: dict[str, Any] = {
+    "name": "get_item",
+    "description": (
+        "Read one item of the user's collection by id: file name, dates, camera, and the "
+        "latest analysis (description, tags, objects, visible text, colors, setting)."
+    ),
+    "input_schema": {
+        "type": "object",
+        "properties": {"item_id": {"type": "string", "description": "An item id (UUID)."}},
+        "required": ["item_id"],
+        "additionalProperties": False,
     },
-]
+}
+WEB_SEARCH: dict[str, Any] = {
+    "name": "web_search",
+    "description": (
+        "Search the public web (not the user's photos) for facts the collection cannot give, "
+        "e.g. what a landmark in a photo is. Returns page titles, URLs and short snippets."
+    ),
+    "input_schema": {
+        "type": "object",
+        "properties": {"query": {"type": "string", "maxLength": 400}},
+        "required": ["query"],
+        "additionalProperties": False,
+    },
+}
+TOOLS: list[dict[str, Any]] = [SEARCH_COLLECTION, GET_ITEM]
+
+
+def tools_for(context: Context) -> list[dict[str, Any]]:
+    """The tools offered this turn: the web only when web search is configured."""
+    return [*TOOLS, WEB_SEARCH] if context.web is not None else TOOLS
 
 
 @dataclass(frozen=True)
@@ -99,55 +130,17 @@ class ToolResult:
     content: str
     """JSON handed back to the model as the tool result."""
     found: list[Found] = field(default_factory=list)
+    pages: list[WebPage] = field(default_factory=list)
     error: str | None = None
 
 
-class SearchUnavailableError(Exception):
-    """The search service did not answer usefully; the agent says so instead of failing."""
-
-
-class SearchRejectedError(SearchUnavailableError):
-    """The search service refused the arguments (a 400/422); the model may try others."""
-
-
-class SearchClient:
-    """``POST /search`` on the internal search service, as the caller."""
-
-    def __init__(self, http: httpx.AsyncClient, base_url: str, *, timeout: float) -> None:
-        self._http = http
-        self._url = f"{base_url.rstrip('/')}/search"
-        self._timeout = timeout
-
-    async def search(self, token: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-        headers = {"authorization": f"Bearer {token}"}
-        # The same request id in both services' logs, so one chat turn can be followed.
-        if request_id := structlog.contextvars.get_contextvars().get("request_id"):
-            headers["x-request-id"] = str(request_id)
-        try:
-            response = await self._http.post(
-                self._url, json=body, headers=headers, timeout=self._timeout
-            )
-        except httpx.HTTPError as error:
-            raise SearchUnavailableError("the search service did not answer") from error
-        if response.status_code in (400, 422):
-            raise SearchRejectedError(f"the search service refused: {response.text[:300]}")
-        if response.status_code != 200:
-            raise SearchUnavailableError(f"the search service answered {response.status_code}")
-        results = response.json().get("results", [])
-        return [result for result in results if isinstance(result, dict)]
-
-
-async def run_tool(
-    call: ToolCall, *, principal: Principal, search: SearchClient, pool: Pool, default_limit: int
-) -> ToolResult:
+async def run_tool(call: ToolCall, context: Context) -> ToolResult:
     """Run one tool call; bad arguments and failures become error results for the model."""
+    offered = {tool["name"] for tool in tools_for(context)}
+    if call["name"] not in offered:
+        return _error(f"unknown tool {call['name'][:64]!r}")
     try:
-        if call["name"] == "search_collection":
-            arguments = msgspec.convert(call["arguments"], SearchArguments)
-            return await search_collection(principal, search, arguments, default_limit)
-        if call["name"] == "get_item":
-            item_arguments = msgspec.convert(call["arguments"], GetItemArguments)
-            return await get_item(principal, pool, item_arguments.item_id)
+        return await _dispatch(call, context)
     except msgspec.ValidationError as error:
         return _error(f"invalid arguments: {error}")
     except SearchRejectedError:
@@ -155,47 +148,54 @@ async def run_tool(
     except SearchUnavailableError as error:
         log.warning("chat_search_unavailable", error=str(error))
         return _error("search is unavailable right now")
-    return _error(f"unknown tool {call['name'][:64]!r}")
+    except WebSearchUnavailableError:
+        return _error("web search is unavailable right now")
 
 
-async def search_collection(
-    principal: Principal, search: SearchClient, arguments: SearchArguments, default_limit: int
-) -> ToolResult:
+async def _dispatch(call: ToolCall, context: Context) -> ToolResult:
+    if call["name"] == "search_collection":
+        return await search_collection(context, msgspec.convert(call["arguments"], SearchArguments))
+    if call["name"] == "get_item":
+        item = msgspec.convert(call["arguments"], GetItemArguments)
+        return await get_item(context, item.item_id)
+    web = msgspec.convert(call["arguments"], WebSearchArguments)
+    return await web_search(context, web.query)
+
+
+async def search_collection(context: Context, arguments: SearchArguments) -> ToolResult:
     body: dict[str, Any] = {
         "query": arguments.query,
         "mode": arguments.mode,
-        "limit": arguments.limit or default_limit,
+        "limit": arguments.limit or context.search_limit,
     }
-    if arguments.filters is not None:
-        body["filters"] = msgspec.to_builtins(arguments.filters)
-    results = await search.search(principal.token, body)
-    cards = [_card(result) for result in results]
+    filters = msgspec.to_builtins(arguments.filters) if arguments.filters is not None else {}
+    # The caller's scope (e.g. an album) wins over what the model asked for.
+    filters.update(context.scope)
+    if filters:
+        body["filters"] = filters
+    response = await context.search.search(context.principal.token, body)
+    cards = [_card(result) for result in response.results]
     found: list[Found] = [
         {"item_id": c["item_id"], "summary": c["summary"], "score": c["score"], "source": "search"}
         for c in cards
     ]
-    return ToolResult(content=json.dumps({"results": cards}), found=found)
+    # The calibrated search says when nothing is relevant; an empty list means the same.
+    no_match = bool(getattr(response, "no_match", False)) or not cards
+    content: dict[str, Any] = {"results": cards, "no_match": no_match}
+    if no_match:
+        content["note"] = NO_MATCH_NOTE
+    return ToolResult(content=json.dumps(content), found=found)
 
 
-_ITEM_QUERY = """
-SELECT i.id, i.filename, i.status, i.category, i.taken_at, i.created_at, i.camera_make,
-       i.camera_model, a.summary, a.description, a.tags, a.objects, a.visible_text, a.colors,
-       a.setting
-  FROM items i LEFT JOIN analyses a ON a.id = i.latest_analysis_id
- WHERE i.id = $1 AND i.user_id = $2
-"""
-
-
-async def get_item(principal: Principal, pool: Pool, item_id: str) -> ToolResult:
+async def get_item(context: Context, item_id: str) -> ToolResult:
     try:
         key = uuid.UUID(item_id)
     except ValueError:
         return _error("not found")
-    async with tenant_transaction(pool, principal.user_id) as connection:
-        row = await connection.fetchrow(_ITEM_QUERY, key, principal.user_id)
-    if row is None:
+    async with tenant_transaction(context.pool, context.principal.user_id) as connection:
+        details = await repository.item_details(connection, context.principal.user_id, key)
+    if details is None:
         return _error("not found")
-    details = _details(row)
     found: Found = {
         "item_id": details["item_id"],
         "summary": details["summary"],
@@ -206,39 +206,30 @@ async def get_item(principal: Principal, pool: Pool, item_id: str) -> ToolResult
     return ToolResult(content=json.dumps({"item": details}), found=[found])
 
 
-def _details(row: Any) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "item_id": str(row["id"]),
-        "filename": row["filename"],
-        "status": row["status"],
-        "category": row["category"],
-        "taken_at": iso(row["taken_at"]),
-        "uploaded_at": iso(row["created_at"]),
-        "camera": " ".join(part for part in (row["camera_make"], row["camera_model"]) if part),
-        "summary": row["summary"] or "",
-        "description": row["description"] or "",
-        "tags": list(row["tags"] or []),
-        "objects": list(row["objects"] or []),
-        "visible_text": row["visible_text"] or "",
-        "colors": list(row["colors"] or []),
-        "setting": row["setting"] or "",
+async def web_search(context: Context, query: str) -> ToolResult:
+    assert context.web is not None
+    results = await context.web.search(query)
+    pages: list[WebPage] = [{"url": result.url, "title": result.title} for result in results]
+    content = {
+        "results": [
+            {"url": result.url, "title": result.title, "snippet": result.content}
+            for result in results
+        ],
+        "note": "Web pages, not the user's photos. Cite a page by its URL in square brackets.",
     }
+    return ToolResult(content=json.dumps(content, ensure_ascii=False), pages=pages)
 
 
-def _card(result: dict[str, Any]) -> dict[str, Any]:
-    item = result.get("item") if isinstance(result.get("item"), dict) else {}
-    assert isinstance(item, dict)
+def _card(result: SearchResult) -> dict[str, Any]:
+    item = result.item
     return {
-        "item_id": str(result.get("item_id", "")),
-        "score": float(result.get("score") or 0.0),
-        "summary": str(item.get("summary") or ""),
-        "category": item.get("category"),
-        "tags": list(item.get("tags") or []),
-        "filename": str(item.get("filename") or ""),
-        "taken_at": item.get("taken_at"),
+        "item_id": str(result.item_id),
+        "score": result.score,
+        "summary": item.summary,
+        "category": item.category,
+        "tags": list(item.tags),
+        "filename": item.filename,
+        "taken_at": item.taken_at.isoformat() if item.taken_at else None,
     }
 
 

@@ -18,6 +18,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import Stream
 
+from collections_gateway.albums import AlbumsService
 from collections_gateway.limits import Limiter
 from collections_gateway.upstream import Upstream, UpstreamResponse
 from collections_shared.auth import Principal
@@ -28,7 +29,7 @@ from collections_shared.domain.chat import (
     SessionDetail,
     SessionList,
 )
-from collections_shared.domain.search import SearchRequest, SearchResponse
+from collections_shared.domain.search import Filters, SearchRequest, SearchResponse
 from collections_shared.errors import (
     NotFoundError,
     ServiceUnavailableError,
@@ -73,11 +74,33 @@ def _encoded(data: msgspec.Struct) -> bytes:
     return msgspec.json.encode(data)
 
 
+async def _check_scope(albums: AlbumsService, user_id: str, filters: Filters | None) -> None:
+    """An album scope must name one of the caller's albums: 404 otherwise, as anywhere."""
+    if filters is not None and filters.album_id is not None:
+        await albums.require(user_id, filters.album_id)
+
+
 def _ok(model: type[Any], description: str) -> dict[int, ResponseSpec]:
     # The body is relayed as bytes; this tells OpenAPI what those bytes are.
     return {
         200: ResponseSpec(data_container=model, description=description, generate_examples=False)
     }
+
+
+class _LlmUsage(msgspec.Struct):
+    """The part of a search response the quota needs (every other field is ignored)."""
+
+    llm_calls: int = 0
+
+
+def _called_llm(response: UpstreamResponse) -> bool:
+    """Whether the search service says it called the LLM (an unreadable 200 counts as yes)."""
+    if response.status_code != 200:
+        return False
+    try:
+        return msgspec.json.decode(response.body, type=_LlmUsage).llm_calls > 0
+    except msgspec.DecodeError:
+        return True
 
 
 @post(
@@ -86,22 +109,28 @@ def _ok(model: type[Any], description: str) -> dict[int, ResponseSpec]:
     tags=["search"],
     security=BEARER,
     summary="Keyword, vector, hybrid or agentic search",
-    description="`answer: true` and `mode: agentic` count against the daily LLM quota.",
+    description="`answer: true` and `mode: agentic` need LLM quota left; one unit is counted "
+    "only when the search actually called the LLM (`llm_calls` > 0 in the response).",
     request_max_body_size=_MAX_BODY,
     responses=_ok(SearchResponse, "The best matches, best first"),
-    opt={PROBLEMS_OPT: ()},
+    opt={PROBLEMS_OPT: (404,)},  # filters.album_id names no album of the caller's
 )
 async def search_route(
     request: Request[Any, Any, State],
     principal: Principal,
     search: Upstream,
     limiter: Limiter,
+    albums: AlbumsService,
     data: SearchRequest,
 ) -> Response[bytes]:
+    await _check_scope(albums, principal.user_id, data.filters)
     if data.uses_llm:
-        await limiter.spend(principal.user_id, "llm_calls")
+        await limiter.check(principal.user_id, "llm_calls")
     body = _encoded(data)
-    return _relay(await search.call("POST", "/search", _headers(request), body))
+    response = await search.call("POST", "/search", _headers(request), body)
+    if data.uses_llm and _called_llm(response):
+        await limiter.record(principal.user_id, "llm_calls")
+    return _relay(response)
 
 
 @post(
@@ -112,15 +141,17 @@ async def search_route(
     summary="Send a message to the collection agent",
     request_max_body_size=_MAX_BODY,
     responses=_ok(ChatResponse, "The agent's reply with the items it cites"),
-    opt={PROBLEMS_OPT: (404,)},  # session_id names no session of the caller's
+    opt={PROBLEMS_OPT: (404,)},  # session_id or filters.album_id is not the caller's
 )
 async def chat_route(
     request: Request[Any, Any, State],
     principal: Principal,
     chat: Upstream,
     limiter: Limiter,
+    albums: AlbumsService,
     data: ChatRequest,
 ) -> Response[bytes]:
+    await _check_scope(albums, principal.user_id, data.filters)
     await limiter.spend(principal.user_id, "llm_calls")
     body = _encoded(data)
     return _relay(await chat.call("POST", "/chat", _headers(request), body))
@@ -142,8 +173,10 @@ async def chat_stream_route(
     principal: Principal,
     chat: Upstream,
     limiter: Limiter,
+    albums: AlbumsService,
     data: ChatRequest,
 ) -> Response[Any]:
+    await _check_scope(albums, principal.user_id, data.filters)
     opened = await chat.open_stream("/chat/stream", _headers(request), _encoded(data))
     if isinstance(opened, UpstreamResponse):
         return _relay(opened)

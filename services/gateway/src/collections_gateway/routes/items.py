@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -15,12 +16,14 @@ from litestar.params import Body, Parameter
 
 from collections_gateway.items import ItemsService
 from collections_gateway.limits import Limiter
+from collections_gateway.listing import ListQuery, Order, Sort, as_utc
 from collections_gateway.schemas import (
     Accepted,
-    AnalysisList,
     ItemDetail,
     ItemPage,
     PipelineSummary,
+    LookupRequest,
+    LookupResult,
     PresignedUpload,
     RebuildResult,
     Status,
@@ -28,18 +31,33 @@ from collections_gateway.schemas import (
 )
 from collections_gateway.uploads import Upload, UploadsService
 from collections_shared.auth import Principal
-from collections_shared.domain.analysis import Analysis, InvalidAnalysisError, normalize_analysis
+from collections_shared.domain.analysis import Analysis
+from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
 from collections_shared.errors import ValidationFailedError
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
-IdempotencyKey = Annotated[
-    str | None,
-    Parameter(
+
+
+def _idempotency_key(description: str) -> Any:
+    """The optional ``Idempotency-Key`` header: printable ASCII, at most 255 characters."""
+    return Parameter(
         header="Idempotency-Key",
         required=False,
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
-        description="Retrying with the same key returns the same item instead of a second one.",
+        description=description,
+    )
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    _idempotency_key("Retrying with the same key returns the same item instead of a second one."),
+]
+AnalysisKey = Annotated[
+    str | None,
+    _idempotency_key(
+        "Retrying with the same key asks for the same new version: it is made once. Without a "
+        "key, a retry made before the analyzer ran asks for the same version too."
     ),
 ]
 _MAX_ANALYSIS_JSON = 64 * 1024
@@ -126,7 +144,25 @@ class ItemsController(Controller):
         await limiter.spend(principal.user_id, "uploads")
         return await uploads.presign(principal.user_id, data, _request_id(request))
 
-    @get("/", summary="List items, newest first")
+    @post(
+        "/lookup",
+        status_code=200,
+        summary="Which of these file hashes are already in the collection",
+        description="Clients hash files first and upload only the ones not found.",
+        opt={"problems": []},
+    )
+    async def lookup(
+        self, principal: Principal, items: ItemsService, data: LookupRequest
+    ) -> LookupResult:
+        return await items.lookup(principal.user_id, data.sha256)
+
+    @get(
+        "/",
+        summary="List items: newest upload first, or by date taken; by album, favourite, dates",
+        description="`sort=taken` orders by the EXIF date, else the upload time; `from` "
+        "(inclusive) and `to` (exclusive) bound the same date. Cursors are stable under inserts.",
+        opt={"problems": [404]},  # album_id names no album of the caller's
+    )
     async def list_items(
         self,
         principal: Principal,
@@ -135,10 +171,24 @@ class ItemsController(Controller):
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
         status: Status | None = None,
         category: Annotated[str | None, Parameter(max_length=48)] = None,
+        album_id: uuid.UUID | None = None,
+        favorite: bool | None = None,
+        sort: Sort = "uploaded",
+        order: Order = "desc",
+        since: Annotated[datetime | None, Parameter(query="from")] = None,
+        until: Annotated[datetime | None, Parameter(query="to")] = None,
     ) -> ItemPage:
-        return await items.list_items(
-            principal.user_id, limit=limit, cursor=cursor, status=status, category=category
+        query = ListQuery(
+            sort=sort,
+            order=order,
+            status=status,
+            category=category,
+            album_id=album_id,
+            favorite=favorite,
+            since=as_utc(since),
+            until=as_utc(until),
         )
+        return await items.list_items(principal.user_id, query, limit=limit, cursor=cursor)
 
     @get(
         "/summary",
@@ -165,12 +215,6 @@ class ItemsController(Controller):
     ) -> None:
         await items.delete(principal.user_id, item_id)
 
-    @get("/{item_id:uuid}/analyses", summary="Every analysis version of an item, newest first")
-    async def analyses(
-        self, principal: Principal, items: ItemsService, item_id: uuid.UUID
-    ) -> AnalysisList:
-        return AnalysisList(analyses=await items.analyses(principal.user_id, item_id))
-
     @post(
         "/{item_id:uuid}/analyze",
         status_code=202,
@@ -178,10 +222,28 @@ class ItemsController(Controller):
         opt={"problems": [409]},
     )
     async def analyze(
-        self, principal: Principal, items: ItemsService, limiter: Limiter, item_id: uuid.UUID
+        self,
+        principal: Principal,
+        items: ItemsService,
+        limiter: Limiter,
+        item_id: uuid.UUID,
+        idempotency_key: AnalysisKey = None,
+        replace_user_fields: Annotated[
+            bool,
+            Parameter(
+                query="replace_user_fields",
+                description="Also replace the fields the owner edited (by default the new "
+                "version keeps them).",
+            ),
+        ] = False,
     ) -> Accepted:
         await limiter.spend(principal.user_id, "llm_calls")
-        item = await items.analyze(principal.user_id, item_id)
+        item = await items.analyze(
+            principal.user_id,
+            item_id,
+            idempotency_key,
+            replace_user_fields=replace_user_fields,
+        )
         return Accepted(item_id=item.id, status=item.status, message="a new analysis was requested")  # type: ignore[arg-type]
 
     @post(

@@ -1,18 +1,21 @@
 // The status view: the caller's items by status, what is in progress at which stage, what
-// failed and why, with a retry. Backed by GET /items/summary; refreshed on each /events change.
-// Every value from the API is rendered with textContent, never as HTML.
-import * as api from "/static/api.js";
+// failed and why, with a retry. Backed by GET /items/summary; refreshed (at most twice a second)
+// whenever live.js hands a status change to `items`, while the panel is open.
+import * as api from "./api.js";
+import { $, button, show, text } from "./dom.js";
+import { failureText, plural } from "./format.js";
+import { handle, reportError } from "./notices.js";
+import { items } from "./state.js";
 
-const $ = (selector) => document.querySelector(selector);
-const STAGES = { upload: "waiting for the upload", ingest: "checking the file", analyze: "analyzing", embed: "indexing" };
+const STAGES = {
+  upload: "waiting for the upload",
+  ingest: "checking the file",
+  analyze: "analyzing",
+  embed: "indexing",
+};
+const REFRESH_MS = 500;
+
 let pending = null;
-
-function text(tag, value, className) {
-  const element = document.createElement(tag);
-  element.textContent = value ?? "";
-  if (className) element.className = className;
-  return element;
-}
 
 function since(iso) {
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -23,86 +26,89 @@ function since(iso) {
 
 function counts(summary) {
   const row = text("div", "", "counts");
-  for (const [status, n] of Object.entries(summary.by_status)) {
-    const cell = text("span", `${status} ${n}`, `badge ${status}`);
-    row.append(cell);
+  for (const [status, count] of Object.entries(summary.by_status)) {
+    row.append(text("span", `${status} ${count}`, `badge ${status}`));
   }
   return row;
 }
 
-function progressRow(item) {
+function progressRow(entry) {
   const row = text("li", "");
-  row.append(text("span", item.filename || item.id, "name"));
-  row.append(text("span", `${STAGES[item.stage] || item.stage} · ${since(item.since)}`, "muted small"));
+  row.append(text("span", entry.filename || entry.id, "name"));
+  const stage = STAGES[entry.stage] || entry.stage;
+  row.append(text("span", `${stage} · for ${since(entry.since)}`, "muted small"));
   return row;
 }
 
-function failedRow(item) {
+function failedRow(entry) {
   const row = text("li", "");
-  row.append(text("span", item.filename || item.id, "name"));
-  const reason = item.failure ? `${item.failure.stage}: ${item.failure.message} (${item.failure.code})` : "";
-  row.append(text("span", reason, "error small"));
-  const retry = text("button", "Retry");
-  retry.type = "button";
-  retry.addEventListener("click", async () => {
-    retry.disabled = true;
-    try {
-      await api.call(`/items/${item.id}/reprocess`, { method: "POST" });
+  row.append(text("span", entry.filename || entry.id, "name"));
+  if (entry.failure) row.append(text("span", failureText(entry.failure), "error small"));
+  const retry = button(
+    "Retry",
+    handle(async () => {
+      retry.disabled = true;
+      try {
+        await api.call(`/items/${entry.id}/reprocess`, { method: "POST" });
+      } finally {
+        retry.disabled = false;
+      }
       await refresh();
-    } catch (error) {
-      retry.disabled = false;
-      row.append(text("span", error.message, "error small"));
-    }
-  });
+    }),
+  );
   row.append(retry);
   return row;
 }
 
-function section(title, items, render, empty) {
+function section(title, entries, render, empty) {
   const box = text("section", "");
-  box.append(text("h3", `${title} (${items.length})`));
-  if (!items.length) box.append(text("p", empty, "muted small"));
+  box.append(text("h3", `${title} (${entries.length})`));
+  if (!entries.length) box.append(text("p", empty, "muted small"));
   const list = text("ul", "", "pipeline-list");
-  for (const item of items) list.append(render(item));
+  for (const entry of entries) list.append(render(entry));
   box.append(list);
   return box;
 }
 
-function render(summary) {
-  const body = $("#pipeline-body");
-  body.replaceChildren(
-    text("p", `${summary.total} item(s)`, "muted"),
+async function refresh() {
+  const summary = await api.json("/items/summary");
+  $("#pipeline-body").replaceChildren(
+    text("p", plural(summary.total, "item"), "muted"),
     counts(summary),
     section("In progress", summary.in_progress, progressRow, "nothing is being processed"),
     section("Failed", summary.failed, failedRow, "nothing failed"),
   );
 }
 
-async function refresh() {
-  try {
-    render(await api.json("/items/summary"));
-  } catch (error) {
-    $("#pipeline-body").replaceChildren(text("p", error.message, "error"));
-  }
-}
-
-function visible() {
+function isOpen() {
   return !$("#pipeline").classList.contains("hidden");
 }
 
-// Called for every status change from /events: refresh at most twice a second while open.
-export function statusChanged() {
-  if (!visible() || pending) return;
+function toggle(open) {
+  show($("#pipeline"), open);
+  $("#pipeline-toggle").setAttribute("aria-expanded", String(open));
+  if (open) refresh().catch(reportError);
+  else $("#pipeline-toggle").focus();
+}
+
+function soon() {
+  if (!isOpen() || pending) return;
   pending = setTimeout(() => {
     pending = null;
-    refresh();
-  }, 500);
+    refresh().catch(reportError);
+  }, REFRESH_MS);
+}
+
+export function closePipeline() {
+  show($("#pipeline"), false);
+  $("#pipeline-toggle").setAttribute("aria-expanded", "false");
 }
 
 export function setupPipeline() {
-  $("#pipeline-toggle").addEventListener("click", () => {
-    $("#pipeline").classList.toggle("hidden");
-    if (visible()) refresh();
+  $("#pipeline-toggle").addEventListener("click", () => toggle(!isOpen()));
+  $("#pipeline-close").addEventListener("click", () => toggle(false));
+  $("#pipeline").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") toggle(false);
   });
-  $("#pipeline-close").addEventListener("click", () => $("#pipeline").classList.add("hidden"));
+  items.addEventListener("change", soon);
 }

@@ -1,5 +1,7 @@
 // The caller's preferences: one switch today, whether GPS positions in uploads are kept.
-import * as api from "/static/api.js";
+import * as api from "./api.js";
+import { $ } from "./dom.js";
+import { handle } from "./notices.js";
 
 function describe(preferences) {
   const located = preferences.items_with_location;
@@ -9,35 +11,32 @@ function describe(preferences) {
 }
 
 export async function loadPreferences() {
-  const box = document.querySelector("#keep-gps");
-  const note = document.querySelector("#keep-gps-note");
   try {
     const preferences = await api.json("/me/preferences");
-    box.checked = preferences.keep_gps;
-    note.textContent = describe(preferences);
+    $("#keep-gps").checked = preferences.keep_gps;
+    $("#keep-gps-note").textContent = describe(preferences);
   } catch (error) {
-    note.textContent = error.message;
+    $("#keep-gps-note").textContent = error instanceof Error ? error.message : String(error);
   }
 }
 
 export function setupPreferences() {
-  const box = document.querySelector("#keep-gps");
-  const note = document.querySelector("#keep-gps-note");
-  box.addEventListener("change", async () => {
-    box.disabled = true;
-    try {
-      const preferences = await api.json("/me/preferences", {
-        method: "PATCH",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ keep_gps: box.checked }),
-      });
-      box.checked = preferences.keep_gps;
-      note.textContent = describe(preferences);
-    } catch (error) {
-      box.checked = !box.checked;
-      note.textContent = error.message;
-    } finally {
-      box.disabled = false;
-    }
-  });
+  const box = $("#keep-gps");
+  const note = $("#keep-gps-note");
+  box.addEventListener(
+    "change",
+    handle(async () => {
+      box.disabled = true;
+      try {
+        const preferences = await api.send("PATCH", "/me/preferences", { keep_gps: box.checked });
+        box.checked = preferences.keep_gps;
+        note.textContent = describe(preferences);
+      } catch (error) {
+        box.checked = !box.checked;
+        note.textContent = error instanceof Error ? error.message : String(error);
+      } finally {
+        box.disabled = false;
+      }
+    }),
+  );
 }

@@ -18,7 +18,7 @@ from PIL import Image, ImageFile, JpegImagePlugin, UnidentifiedImageError
 
 from collections_ingest.imaging.errors import ImageRejected
 from collections_ingest.imaging.guard import recorded_warnings
-from collections_ingest.imaging.sniff import ImageType
+from collections_shared.domain.media import ImageType
 
 # The plugin decodes the real image, never an embedded thumbnail (which could show something
 # else), and skips depth and auxiliary images that we never use.

@@ -9,6 +9,7 @@ from collections_ingest.imaging import decode, derivatives, exif, sniff
 from collections_ingest.imaging.derivatives import Derivative
 from collections_ingest.imaging.errors import ImageRejected
 from collections_ingest.imaging.exif import ExifFacts
+from collections_shared.domain.media import ImageType
 
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
@@ -56,7 +57,7 @@ def process_image(
 
 
 def _process(
-    data: bytes, image_type: sniff.ImageType, max_pixels: int, *, keep_gps: bool, ycbcr: bool
+    data: bytes, image_type: ImageType, max_pixels: int, *, keep_gps: bool, ycbcr: bool
 ) -> ProcessedImage:
     with decode.open_image(data, image_type, max_pixels) as image:
         stored_size = image.size  # before the draft shrinks it
