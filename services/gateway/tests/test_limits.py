@@ -180,7 +180,8 @@ async def test_the_services_role_cannot_read_or_write_the_counters(
 
 
 async def test_an_unreachable_database_is_a_503_for_every_waiting_request() -> None:
-    """No answer from PostgreSQL: each request in the batch gets 503, none hangs or passes."""
+    """No answer from PostgreSQL: each request in the batch gets 503, none hangs or passes; a
+    quota check is 503 too, recording finished work is not an error."""
     pool = await create_pool(
         f"postgresql://nobody:x@127.0.0.1:{free_port()}/none", min_size=0, max_size=1
     )
@@ -191,6 +192,28 @@ async def test_an_unreachable_database_is_a_503_for_every_waiting_request() -> N
         )
         with pytest.raises(ServiceUnavailableError):
             await gate.spend("user-a", "uploads")
+        with pytest.raises(ServiceUnavailableError):
+            await gate.check("user-a", "llm_calls")
+        await gate.record("user-a", "llm_calls")  # work already done: logged, never an error
     finally:
         await pool.close()
     assert 5 == sum(isinstance(outcome, ServiceUnavailableError) for outcome in outcomes)
+
+
+async def test_check_counts_nothing_and_record_counts_past_the_quota(
+    limiter: LimiterFactory,
+) -> None:
+    """check() refuses only what would exceed the quota and spends nothing; record() counts work
+    already done even past the quota, after which check() refuses."""
+    quota = limiter(daily_llm_calls=2)
+    await quota.check("user-a", "llm_calls", 2)
+    with pytest.raises(TooManyRequestsError):
+        await quota.check("user-a", "llm_calls", 3)
+    await quota.record("user-a", "llm_calls")
+    await quota.check("user-a", "llm_calls")
+    await quota.record("user-a", "llm_calls", 2)  # 3 of 2: the work happened, it is counted
+    with pytest.raises(TooManyRequestsError) as refused:
+        await quota.check("user-a", "llm_calls")
+    assert "llm_calls_quota_exceeded" == refused.value.code
+    with pytest.raises(TooManyRequestsError):
+        await limiter(1, daily_llm_calls=2).spend("user-a", "llm_calls")

@@ -28,7 +28,6 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-
 from typing import Any
 
 import asyncpg

@@ -177,6 +177,8 @@ async def mark_arrived(connection: Connection, item_id: uuid.UUID) -> ItemRecord
         item_id,
     )
     return to_item(row) if row else None
+
+
 async def upload_traceparent(connection: Connection, item_id: uuid.UUID) -> str:
     """The trace context of the request that created the item ("" when none was recorded)."""
     value: str | None = await connection.fetchval(
