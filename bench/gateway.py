@@ -13,12 +13,17 @@ dependency checks: the gateway's own ``/health`` pings PostgreSQL, S3, EventBrid
 on each server: what the server and framework cost before any work.
 
 The rate limit is raised for the run (``GATEWAY_RATE_LIMIT_PER_MINUTE=100000000``): one user at
-thousands of requests per second would otherwise get 429 after 100. JWT verification is timed
-in-process on a real access token from the emulator's Cognito: ``TokenVerifier.verify`` with the
-JWKS cached, against PyJWT's ``decode`` alone.
+thousands of requests per second would otherwise get 429 after 100. The limit is still checked
+on every request, in PostgreSQL (``collections_gateway.limits``); the same gateway with the
+in-process limiter it had before (``bench/_memory_limiter.py``) runs in each round too, so the
+difference is what sharing the limit across gateway tasks costs per request. JWT verification
+is timed in-process on a real access token from the emulator's Cognito: ``TokenVerifier.verify``
+with the JWKS cached, against PyJWT's ``decode`` alone.
 
-Target (issue "Gateway security", benchmark): ≥ 2,000 req/s with p99 ≤ 25 ms. Each figure is
-the best of ``ROUNDS`` alternating rounds, since other work may share the machine. Run
+Targets: ≥ 2,000 req/s with p99 ≤ 25 ms (issue "Gateway security"); for the shared limiter
+(issue "Operations"), ``GET /items`` at ≥ 0.20 of the bare ``/health`` rate in the same run and
+at most 0.1 ms more server CPU per request than with the in-process limiter. Each figure is the
+best of ``ROUNDS`` alternating rounds, since other work may share the machine. Run
 ``python -m bench gateway``; ``BENCH_GATEWAY_SECONDS`` and ``BENCH_GATEWAY_ROUNDS`` change the
 length.
 """
@@ -53,6 +58,11 @@ from collections_shared.settings import parse_settings
 
 TARGET_RPS = 2000
 TARGET_P99_MS = 25.0
+TARGET_RATIO = 0.20
+"""GET /items req/s over bare /health req/s, with the shared limiter."""
+TARGET_LIMITER_CPU_MS = 0.1
+"""Server CPU per request the shared limiter may add over the in-process one."""
+KINDS = ("health", "items", "items_memory")
 ITEMS = 20
 CONNECTIONS = 32
 SECONDS = int(os.environ.get("BENCH_GATEWAY_SECONDS", "15"))
@@ -126,6 +136,47 @@ async def _jwt_cost(stack: LocalStack, token: str) -> dict[str, float]:
         finally:
             os.sched_setaffinity(0, affinity)
     return {"verify_us": round(verify_us, 1), "pyjwt_decode_us": round(decode_us, 1)}
+
+
+LIMITER_CALLS = 20_000
+LIMITER_CONCURRENCY = 32
+
+
+async def _limiter_cost(stack: LocalStack, user_id: str) -> dict[str, float]:
+    """µs of this process's CPU per ``check_rate``, shared (PostgreSQL) and in-process, on core 0.
+
+    32 tasks call it back to back, as 32 connections' requests would; PostgreSQL stays on core 1.
+    """
+    from bench._memory_limiter import MemoryLimiter  # noqa: PLC0415
+    from collections_gateway.limits import Limiter, open_limiter_pool  # noqa: PLC0415
+
+    limits = {"per_minute": 100_000_000, "daily_uploads": 1, "daily_llm_calls": 1}
+    pool = await open_limiter_pool(stack.app_database_url())
+    affinity = os.sched_getaffinity(0)
+    costs: dict[str, float] = {}
+    try:
+        os.sched_setaffinity(0, {SERVER_CORE})
+        for name, limiter in (
+            ("memory", MemoryLimiter(**limits)),
+            ("shared", Limiter(pool, **limits)),
+        ):
+
+            async def caller(limiter: Any = limiter) -> None:
+                for _ in range(LIMITER_CALLS // LIMITER_CONCURRENCY):
+                    await limiter.check_rate(user_id)
+
+            await asyncio.gather(*(caller() for _ in range(LIMITER_CONCURRENCY)))  # warm up
+            started = time.process_time()
+            await asyncio.gather(*(caller() for _ in range(LIMITER_CONCURRENCY)))
+            costs[name] = (time.process_time() - started) / LIMITER_CALLS * 1e6
+    finally:
+        os.sched_setaffinity(0, affinity)
+        await pool.close()
+    return {
+        "limiter_memory_us": round(costs["memory"], 1),
+        "limiter_shared_us": round(costs["shared"], 1),
+        "limiter_added_us": round(costs["shared"] - costs["memory"], 1),
+    }
 
 
 def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -202,7 +253,7 @@ def _cpu_seconds(pid: int) -> float:
 def _measure(rig: Rig, target: Target) -> Run:
     """Start the server, check one answer, warm up, then measure under load."""
     base = f"http://127.0.0.1:{target.port}"
-    log = rig.logs / f"{target.argv[2]}-{target.env[SERVER_ENV]}.log"
+    log = rig.logs / f"{'-'.join(target.argv[2:4])}-{target.env[SERVER_ENV]}.log"
     process = _start(target.argv, target.env, log)
     try:
         _wait_ready(f"{base}/health", process, log)
@@ -253,10 +304,22 @@ def _round(rig: Rig) -> dict[str, dict[str, Run]]:
             path=f"/items?limit={ITEMS}",
             headers=rig.user.headers,
         )
-        results[server] = {"health": _measure(rig, baseline), "items": _measure(rig, gateway)}
+        port = free_port()
+        memory = Target(
+            argv=[sys.executable, "-m", "bench.gateway", "memory-limiter"],
+            env={**gateway.env, "GATEWAY_PORT": str(port)},
+            port=port,
+            path=gateway.path,
+            headers=gateway.headers,
+        )
+        results[server] = {
+            "health": _measure(rig, baseline),
+            "items": _measure(rig, gateway),
+            "items_memory": _measure(rig, memory),
+        }
         for name, run in results[server].items():
             print(
-                f"  {server:8} {name:6} {run.load.requests_per_second:8.0f} req/s  "
+                f"  {server:8} {name:12} {run.load.requests_per_second:8.0f} req/s  "
                 f"p50 {run.load.p50_ms:6.2f} ms  p99 {run.load.p99_ms:6.2f} ms  "
                 f"cpu {run.cpu_ms:5.3f} ms/req  errors {run.load.errors}"
             )
@@ -281,8 +344,13 @@ def _report(rounds: Rounds, jwt_cost: dict[str, float], load_average: str) -> di
         "| errors |\n|---|---|---|---|---|---|---|---|"
     )
     summary: dict[str, Any] = {"load_average": load_average, **jwt_cost}
+    labels = {
+        "health": "GET /health (bare app)",
+        "items": "GET /items (auth, shared limiter)",
+        "items_memory": "GET /items (auth, in-process limiter)",
+    }
     for server in SERVERS:
-        for kind, label in (("health", "GET /health (bare app)"), ("items", "GET /items (auth)")):
+        for kind, label in labels.items():
             best = _best(rounds, server, kind)
             print(
                 f"| {server} | {label} | {best.load.requests_per_second:.0f} | "
@@ -304,6 +372,40 @@ def _report(rounds: Rounds, jwt_cost: dict[str, float], load_average: str) -> di
         f"JWT: TokenVerifier.verify {jwt_cost['verify_us']} µs per request (JWKS cached), "
         f"PyJWT decode alone {jwt_cost['pyjwt_decode_us']} µs"
     )
+    print(
+        f"rate limit check, in-process CPU with {LIMITER_CONCURRENCY} concurrent callers: shared "
+        f"{jwt_cost['limiter_shared_us']} µs, in-process {jwt_cost['limiter_memory_us']} µs "
+        f"(+{jwt_cost['limiter_added_us']} µs; target ≤ {TARGET_LIMITER_CPU_MS * 1000:.0f} µs)"
+    )
+    summary.update(_limiter_report(rounds))
+    return summary
+
+
+def _limiter_report(rounds: Rounds) -> dict[str, Any]:
+    """The shared limiter against the in-process one, and GET /items against bare /health."""
+    summary: dict[str, Any] = {}
+    for server in SERVERS:
+        health, shared, memory = (_best(rounds, server, kind) for kind in KINDS)
+        ratio = shared.load.requests_per_second / health.load.requests_per_second
+        # CPU per request is compared round by round (same machine state), then the median kept.
+        deltas = sorted(
+            one[server]["items"].cpu_ms - one[server]["items_memory"].cpu_ms for one in rounds
+        )
+        added = deltas[len(deltas) // 2]
+        verdict = "PASS" if ratio >= TARGET_RATIO and added <= TARGET_LIMITER_CPU_MS else "MISS"
+        print(
+            f"{server}: shared limiter {shared.load.requests_per_second:.0f} req/s vs in-process "
+            f"{memory.load.requests_per_second:.0f} req/s; +{added:.3f} ms CPU per request "
+            f"(median of {len(deltas)} rounds; target ≤ {TARGET_LIMITER_CPU_MS} ms); "
+            f"GET /items / bare /health = {ratio:.2f} (target ≥ {TARGET_RATIO:.2f}): {verdict}"
+        )
+        summary[f"{server}_limiter"] = {
+            "shared_rps": round(shared.load.requests_per_second),
+            "memory_rps": round(memory.load.requests_per_second),
+            "added_cpu_ms": round(added, 3),
+            "items_over_health": round(ratio, 3),
+            "verdict": verdict,
+        }
     return summary
 
 
@@ -317,7 +419,9 @@ def run() -> dict[str, Any]:
         print(f"stack up in {started:.1f} s; seeding {ITEMS} items")
         user = await _seed(stack)
         await _quiet(stack)
-        return user, await _jwt_cost(stack, user.token)
+        costs = await _jwt_cost(stack, user.token)
+        costs.update(await _limiter_cost(stack, user.user_id))
+        return user, costs
 
     with tempfile.TemporaryDirectory(prefix="collections-bench-") as folder:
         stack = LocalStack(stack_config(Path(folder) / "state", **RATE_LIMIT))
@@ -348,5 +452,31 @@ def _serve_baseline(port: int) -> None:
     serve(app, service="baseline", host="127.0.0.1", port=port)
 
 
+def _serve_with_memory_limiter() -> None:
+    """The gateway from its environment, with the in-process limiter put in after start-up."""
+    from bench._memory_limiter import MemoryLimiter  # noqa: PLC0415
+    from collections_gateway.app import create_app  # noqa: PLC0415
+    from collections_shared.logging import configure_logging  # noqa: PLC0415
+    from collections_shared.server import serve  # noqa: PLC0415
+    from collections_shared.settings import load_settings  # noqa: PLC0415
+
+    settings = load_settings(Settings, prefix=ENV_PREFIX)
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    app = create_app(settings)
+
+    def swap(started: Any) -> None:
+        started.state.limiter = MemoryLimiter(
+            per_minute=settings.rate_limit_per_minute,
+            daily_uploads=settings.daily_upload_quota,
+            daily_llm_calls=settings.daily_llm_quota,
+        )
+
+    app.on_startup.append(swap)  # runs after the lifespan has set the shared one
+    serve(app, service="gateway", host=settings.host, port=settings.port)
+
+
 if __name__ == "__main__":
-    _serve_baseline(int(sys.argv[1]))
+    if sys.argv[1] == "memory-limiter":
+        _serve_with_memory_limiter()
+    else:
+        _serve_baseline(int(sys.argv[1]))

@@ -18,6 +18,8 @@ took_ms  # collections_shared.domain.search.SearchResponse (the design card's se
 occurred_at  # collections_shared.events.Event: every event carries it on the bus
 schema_version  # collections_shared.events.Event
 lens_model  # ingest imaging.exif.ExifFacts: stored in items.exif through dataclasses.asdict
+by_status  # gateway schemas.PipelineSummary (GET /items/summary, the web UI's status view)
+in_progress  # gateway schemas.PipelineSummary
 
 # Read by the library the object is handed to.
 _.intra_op_num_threads  # onnxruntime.SessionOptions (embeddings local.py)
@@ -27,6 +29,8 @@ new_versions  # BaseCheckpointSaver.aput's signature; LangGraph passes it by nam
 _.find_class  # pickle.Unpickler calls it (analyzer classifier/convert.py)
 _.ir_version  # onnx.ModelProto's field, written into the model file (classifier/convert.py)
 _.load_balancer  # the services stack's public handle on its ALB (CDK constructs expose theirs)
+_.should_exit  # uvicorn.Server polls it to stop (tests/test_traces.py serves apps in threads)
+_.metrics_refreshers  # app.state, read by name by collections_shared.http's /metrics route
 
 # Owned by another area, left for its owner: the chat agent (services/chat/.../agent/).
 NOTHING_TO_REFER_TO  # agent/prompts.py

@@ -38,7 +38,7 @@ DRAIN_BOUND_SECONDS = 300.0
 
 @pytest.fixture(scope="module", name="chaos_stack")
 async def fx_chaos_stack() -> AsyncIterator[LocalStack]:
-    """A stack of its own, with short visibility timeouts and a reconciler that looks often."""
+    """A stack of its own (default 15 s visibility timeouts), with a reconciler that looks often."""
     with restartable_home("chaos") as home:
         async with running_stack(home, **CHAOS_ENV) as running:
             yield running

@@ -560,3 +560,32 @@ async def test_albums_favourites_sharing_and_chat_history_in_the_browser(
     browser.assert_clean()
     resumed = await api.get(f"/chat/sessions/{session_id}", headers=user.headers)
     assert 4 == len(resumed.json()["messages"])
+
+
+async def test_the_status_view_shows_progress_failures_and_retries(
+    browse: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The Status panel counts the caller's items as they move, names a failed one's stage and
+    reason, and its Retry reprocesses it (POST /items/{id}/reprocess answers 202)."""
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(jpeg(320, 240, seed=3000)[:400])  # a JPEG cut short: ingest refuses it
+    async with browse() as browser:
+        page = browser.page
+        await page.click("#auth-switch")
+        await log_in(page, f"ui-{uuid.uuid4().hex[:8]}@example.com")
+        await page.click("#pipeline-toggle")
+        await page.set_input_files("#file-input", [*photos(tmp_path, 1, 3100), str(broken)])
+        # The panel follows /events: no reload between the upload and these.
+        panel = page.locator("#pipeline-body")
+        searchable = panel.locator(".badge.searchable").filter(has_text="searchable 1")
+        await searchable.wait_for(timeout=PROCESSING)
+        failed = panel.locator("li").filter(has_text="corrupt_image")
+        await failed.wait_for(timeout=PROCESSING)
+        assert "ingest failed" in (await failed.text_content() or "")
+        await browser.shot("status")
+        async with page.expect_response(lambda r: r.url.endswith("/reprocess")) as retried:
+            await failed.get_by_role("button", name="Retry").click()
+        assert 202 == (await retried.value).status
+        # Reprocessed, it fails the same way again and is listed again after its new attempt.
+        await panel.locator("li").filter(has_text="corrupt_image").wait_for(timeout=PROCESSING)
+    browser.assert_clean()

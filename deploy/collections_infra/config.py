@@ -57,6 +57,9 @@ class StageConfig:
     worker_min_tasks: int = 1
     worker_max_tasks: int = 3
     container_insights: bool = False
+    collector: bool = False
+    """An ADOT collector beside each service: /metrics to CloudWatch (embedded metric format)
+    and traces to X-Ray (collections_infra/collector.py). The alarms work without it."""
     retain_data: bool = False
     """Keep the bucket, database, table and user pool when the stack is deleted."""
     provider_keys_secret: str = ""

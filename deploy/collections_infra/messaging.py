@@ -33,7 +33,7 @@ RETENTION = Duration.seconds(topology.RETENTION_SECONDS)
 class QueueSpec:
     consumer: str
     visibility_timeout: Duration
-    """Longer than one message's worst case; the consumer extends it for slow LLM calls."""
+    """Short (15 s): the consumers' heartbeat extends it while they work (docs/reliability.md)."""
 
 
 QUEUES = tuple(

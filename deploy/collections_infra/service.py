@@ -22,6 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from collections_infra.catalog import Kind, ServiceSpec
+from collections_infra.collector import add_collector
 from collections_infra.config import StageConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +123,11 @@ class FargateApp(Construct):
         self.container.add_mount_points(
             ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False)  # noqa: S108
         )
+        if config.collector:
+            for name, value in add_collector(
+                self.task_definition, spec, config, self.log_group
+            ).items():
+                self.container.add_environment(name, value)
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=placement.cluster.vpc, description=f"{spec.name} tasks"
         )

@@ -12,15 +12,13 @@ from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
-from collections_infra import bedrock
+from collections_infra import alarms, bedrock
 from collections_infra.catalog import SERVICES, Kind, ServiceSpec
 from collections_infra.config import StageConfig
 from collections_infra.data_stack import DataStack
@@ -90,6 +88,7 @@ class ServicesStack(Stack):
             app.service.node.add_dependency(self.migrations.resource)
             if spec.kind is Kind.WORKER:
                 app.scale_on_queue(data.messaging.queues[spec.name])
+                alarms.work_failure_rate(app, spec.name, app.log_group, data.messaging.alarm_topic)
             else:
                 app.scale_on_cpu()
             self.apps[spec.name] = app
@@ -183,18 +182,18 @@ class ServicesStack(Stack):
             ),
             deregistration_delay=Duration.seconds(30),
         )
-        errors = cloudwatch.Alarm(
-            self,
-            "Gateway5xx",
-            metric=targets.metrics.http_code_target(
-                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=Duration.minutes(5)
+        # /metrics is for the collector inside the task, never for the internet.
+        listener.add_action(
+            "HideMetrics",
+            priority=1,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/metrics"])],
+            action=elbv2.ListenerAction.fixed_response(
+                404,
+                content_type="application/problem+json",
+                message_body='{"title":"Not Found","status":404,"code":"not_found"}',
             ),
-            threshold=10,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="The gateway answered more than 10 server errors in 5 minutes.",
         )
-        errors.add_alarm_action(actions.SnsAction(self.data.messaging.alarm_topic))
+        alarms.gateway_error_rate(self, alb, targets, self.data.messaging.alarm_topic)
         host = config.domain_name or alb.load_balancer_dns_name
         CfnOutput(self, "GatewayUrl", value=f"{scheme}://{host}")
         CfnOutput(self, "LoadBalancerDns", value=alb.load_balancer_dns_name)

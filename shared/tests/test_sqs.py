@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from collections_devtools.testing.fixtures import AwsStack
+from collections_shared import metrics
 from collections_shared.errors import PermanentError, TransientError, WorkerError
 from collections_shared.sqs import ConsumerConfig, PoisonMessageError, ReceivedMessage, SqsConsumer
 from collections_shared.worker import MessageWorker, running_consumer
@@ -255,3 +256,81 @@ async def test_stopping_mid_poll_gives_back_what_the_poll_brought(queues: Queues
     await task
     response = await queues.sqs.receive_message(QueueUrl=queues.url, WaitTimeSeconds=1)
     assert ["late"] == [message["Body"] for message in response.get("Messages", [])]
+
+
+async def test_a_message_redelivered_while_held_is_not_handled_twice(queues: Queues) -> None:
+    """SQS handing back a message this consumer still works on starts no second handler; the
+    running one finishes and deletes it under the newer receipt handle."""
+    calls: list[str] = []
+    exposed = asyncio.Event()
+    release = asyncio.Event()
+
+    async def handler(message: ReceivedMessage) -> None:
+        calls.append(message.receipt_handle)
+        # As if a heartbeat had come too late: the message is visible again mid-flight.
+        await queues.sqs.change_message_visibility(
+            QueueUrl=queues.url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
+        )
+        exposed.set()
+        await release.wait()
+
+    await queues.sqs.send_message(QueueUrl=queues.url, MessageBody="once")
+    async with running_consumer(
+        queues.sqs, config(queues, visibility_timeout=30, max_receive_count=5), handler
+    ):
+        await asyncio.wait_for(exposed.wait(), 10)
+        await asyncio.sleep(2.5)  # a couple of polls, each of which receives it again
+        release.set()
+        await eventually(lambda: _equals(count(queues, queues.url), 0), timeout=10)
+    assert 1 == len(calls)
+
+
+async def test_in_flight_and_lag_are_measured(queues: Queues) -> None:
+    """While a handler runs the in-flight gauge is 1 and the lag is how long its message waited."""
+    seen: list[tuple[float, float]] = []
+    queue = queues.url.rsplit("/", 1)[-1]
+
+    async def handler(message: ReceivedMessage) -> None:
+        # Read before the consumer's next poll ends (it long-polls for a second).
+        in_flight = metrics.MESSAGES_IN_FLIGHT.labels(queue)._value.get()
+        seen.append((in_flight, metrics.QUEUE_LAG.labels(queue)._value.get()))
+
+    await queues.sqs.send_message(QueueUrl=queues.url, MessageBody="x")
+    await asyncio.sleep(1.5)  # the message waits in the queue
+    async with running_consumer(queues.sqs, config(queues), handler):
+        await eventually(lambda: _true(seen))
+        await eventually(lambda: _gauge_is(metrics.MESSAGES_IN_FLIGHT.labels(queue), 0))
+        await eventually(lambda: _gauge_is(metrics.QUEUE_LAG.labels(queue), 0), timeout=5)
+    ((in_flight, lag),) = seen
+    assert 1.0 == in_flight
+    assert 1.4 <= lag < 15
+
+
+async def _gauge_is(gauge: Any, value: float) -> bool:
+    return bool(gauge._value.get() == value)
+
+
+async def test_work_outcomes_are_counted_by_queue_kind_and_reason(queues: Queues) -> None:
+    """Done and failed work each add one to collections_messages_total with their reason."""
+    queue = queues.url.rsplit("/", 1)[-1]
+    failed = metrics.MESSAGES.labels(queue, "Work", "failed", "bad_input")
+    done = metrics.MESSAGES.labels(queue, "Work", "done", "")
+    before = (failed._value.get(), done._value.get())
+
+    def parse(body: str) -> list[Work]:
+        error = PermanentError("bad_input", "no") if body == "bad" else None
+        return [Work(user_id="u", correlation_id="c", fail_with=error)]
+
+    async def dispatch(work: Work) -> None:
+        if work.fail_with:
+            raise work.fail_with
+
+    async def fail(work: Work, error: WorkerError) -> None:
+        return None
+
+    worker = MessageWorker(parse=parse, dispatch=dispatch, fail=fail)
+    for body in ("bad", "good"):
+        await queues.sqs.send_message(QueueUrl=queues.url, MessageBody=body)
+    async with running_consumer(queues.sqs, config(queues), worker):
+        await eventually(lambda: _equals(count(queues, queues.url), 0))
+    assert (before[0] + 1, before[1] + 1) == (failed._value.get(), done._value.get())

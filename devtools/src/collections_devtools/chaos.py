@@ -47,13 +47,10 @@ from collections_shared.aws import AwsClients
 WORKERS = ("ingest", "analyzer", "embedder")
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
-# Timeouts short enough that a killed worker's in-flight messages come back within seconds (the
-# defaults are minutes), and a reconciler that looks every few seconds. Uploads are not rate
-# limited here: the driver is one user sending a few hundred files.
+# The default visibility timeouts (15 s, kept alive by heartbeats) bring a killed worker's messages
+# back within seconds; the reconciler looks every few seconds. Uploads are not rate limited here:
+# the driver is one user sending a few hundred files.
 CHAOS_ENV = {
-    "INGEST_VISIBILITY_TIMEOUT": "20",
-    "ANALYZER_VISIBILITY_TIMEOUT": "30",
-    "EMBEDDER_VISIBILITY_TIMEOUT": "20",
     "INGEST_RECONCILE_INTERVAL_SECONDS": "5",
     "INGEST_STUCK_AFTER_SECONDS": "30",
     "GATEWAY_RATE_LIMIT_PER_MINUTE": "100000",

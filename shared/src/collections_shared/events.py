@@ -89,6 +89,9 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     correlation_id: Text = ""
     """The request id of the upload that started this chain, for following one item in logs."""
     schema_version: int = SCHEMA_VERSION
+    traceparent: Annotated[str, msgspec.Meta(max_length=128)] = ""
+    """W3C trace context of the span that published this event, so the consumer's work joins the
+    upload's trace ("" when tracing is off; set by the publisher, never by the event's author)."""
 
 
 class ImageProcessed(Event, frozen=True, kw_only=True, tag="ImageProcessed"):

@@ -1,4 +1,5 @@
-"""What every Litestar service has in common: request ids, problem+json errors, ``/health``.
+"""What every Litestar service has in common: request ids, problem+json errors, ``/health``,
+``/metrics`` (Prometheus) and, when an OTLP endpoint is configured, traces.
 
 Errors are RFC 9457 problem documents. Client errors say what was wrong; a dependency that is down
 (PostgreSQL, S3 and the other AWS endpoints) is a 503 with ``Retry-After``; anything unexpected is
@@ -7,10 +8,12 @@ a 500 with a generic message and the request id, while the details go to the log
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -28,6 +31,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from collections_shared import metrics, tracing
 from collections_shared.errors import ProblemError, ServiceUnavailableError, TooManyRequestsError
 from collections_shared.health import Degradations, HealthCheck, HealthReport, check_health
 from collections_shared.logging import bind_unit_of_work, get_logger
@@ -187,8 +191,36 @@ EXCEPTION_HANDLERS: Mapping[Any, Any] = {
 }
 
 
-def request_context_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id, echo it back, add security headers, log one line at the end."""
+_QUIET_PATHS = frozenset({"/health", "/metrics"})
+"""Polled by load balancers and scrapers: counted in /metrics, never logged."""
+
+
+class _RequestMetrics:
+    """The metric children of each (method, route, status), looked up once each."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                metrics.HTTP_REQUESTS.labels(self._service, method, route, str(status)),
+                metrics.HTTP_DURATION.labels(self._service, method, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+def request_context_middleware(
+    app: ASGIApp, service: str = "", trust_trace_context: bool = True
+) -> ASGIApp:
+    """Give every request an id, echo it back, add security headers, log one line at the end,
+    count it in ``/metrics`` by route template and, when tracing, record it as a server span
+    (continuing the caller's ``traceparent`` only if ``trust_trace_context``)."""
+    recorded = _RequestMetrics(service)
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -213,19 +245,39 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                     headers.setdefault(name, value)
             await send(message)
 
+        route = scope.get("path_template") or "unmatched"
+        method = scope.get("method", "")
         try:
-            await app(scope, receive, send_with_headers)
+            if tracing.enabled():
+                carrier = _trace_carrier(scope) if trust_trace_context else None
+                with tracing.server_span(method, route, carrier) as span:
+                    try:
+                        await app(scope, receive, send_with_headers)
+                    finally:
+                        tracing.finish_server_span(span, status)
+            else:
+                await app(scope, receive, send_with_headers)
         finally:
-            if scope["path"] != "/health":
+            seconds = time.perf_counter() - started
+            recorded.observe(method, route, status, seconds)
+            if scope["path"] not in _QUIET_PATHS:
                 log.info(
                     "http_request",
-                    method=scope.get("method", ""),
+                    method=method,
                     path=_CREDENTIAL_IN_PATH.sub("/shared/<token>", scope["path"]),
                     status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    duration_ms=round(seconds * 1000, 2),
                 )
 
     return middleware
+
+
+def _trace_carrier(scope: Scope) -> dict[str, str]:
+    return {
+        name: value
+        for name in ("traceparent", "tracestate")
+        if (value := _header(scope, name)) is not None
+    }
 
 
 def _header(scope: Scope, name: str) -> str | None:
@@ -279,6 +331,40 @@ def health_route(service: str) -> Any:
     return health
 
 
+MetricsRefresher = Callable[[], Awaitable[None]]
+_REFRESH_TIMEOUT_SECONDS = 3.0
+
+
+async def _refresh(refreshers: Sequence[MetricsRefresher]) -> None:
+    for refresh in refreshers:
+        try:
+            await asyncio.wait_for(refresh(), timeout=_REFRESH_TIMEOUT_SECONDS)
+        except Exception as error:  # noqa: BLE001 - a stale gauge beats a failed scrape
+            log.warning("metrics_refresh_failed", error=f"{type(error).__name__}: {error}")
+
+
+def metrics_route() -> Any:
+    """``GET /metrics``: this process's Prometheus metrics (text exposition format).
+
+    Gauges that need a query first (``app.state.metrics_refreshers``) are refreshed on each
+    scrape; one that fails keeps its last value and is logged.
+    """
+
+    @get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics",
+        exclude_from_auth=True,
+        include_in_schema=False,
+        media_type=metrics.CONTENT_TYPE,
+    )
+    async def prometheus_metrics(state: State) -> Response[bytes]:
+        await _refresh(state.get("metrics_refreshers", ()))
+        return Response(metrics.generate_latest(), media_type=metrics.CONTENT_TYPE)
+
+    return prometheus_metrics
+
+
 def create_service_app(
     *,
     service: str,
@@ -288,13 +374,17 @@ def create_service_app(
     openapi: bool = True,
     cors_origins: Sequence[str] = (),
     version: str = "0.1.0",
+    public: bool = False,
     **kwargs: Any,
 ) -> Litestar:
     """A Litestar app with the shared conventions wired in.
 
     Its OpenAPI document names the bearer scheme and, once the app has started, documents every
-    operation's error responses as problem documents (:func:`document_problems`).
+    operation's error responses as problem documents (:func:`document_problems`). Traces are
+    recorded and exported when an OTLP endpoint is configured (:mod:`collections_shared.tracing`);
+    a ``public`` service starts a new trace for every request instead of continuing the caller's.
     """
+    tracing.configure(service)
     bearer = SecurityScheme(
         type="http",
         scheme="bearer",
@@ -302,10 +392,13 @@ def create_service_app(
         description="A Cognito access token from POST /auth/login.",
     )
     return Litestar(
-        route_handlers=[health_route(service), *route_handlers],
+        route_handlers=[health_route(service), metrics_route(), *route_handlers],
         on_startup=[*kwargs.pop("on_startup", ()), document_problems],
         lifespan=list(lifespan),
-        middleware=[request_context_middleware, *middleware],
+        middleware=[
+            partial(request_context_middleware, service=service, trust_trace_context=not public),
+            *middleware,
+        ],
         exception_handlers={**EXCEPTION_HANDLERS, **_UNSTORABLE_TEXT_HANDLERS},
         openapi_config=OpenAPIConfig(
             title=f"Collections {service}",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
+from collections_shared import tracing
 from collections_shared.errors import TransientError
 from collections_shared.events import Event, detail_type, encode_event
 from collections_shared.logging import get_logger
@@ -30,6 +32,22 @@ class EventPublisher:
             await self._put(events[start : start + _MAX_ENTRIES_PER_CALL])
 
     async def _put(self, events: Sequence[Event]) -> None:
+        if tracing.enabled():
+            names = sorted({detail_type(event) for event in events})
+            attributes = {"messaging.system": "aws_eventbridge", "messaging.operation": "publish"}
+            with tracing.producer_span(f"publish {' '.join(names)}", attributes) as traceparent:
+                await self._send(
+                    [
+                        event
+                        if event.traceparent
+                        else msgspec.structs.replace(event, traceparent=traceparent)
+                        for event in events
+                    ]
+                )
+            return
+        await self._send(events)
+
+    async def _send(self, events: Sequence[Event]) -> None:
         entries = [
             {
                 "Source": self._source,

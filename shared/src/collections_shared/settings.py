@@ -15,6 +15,7 @@ from typing import Annotated, NoReturn, TypeVar
 import msgspec
 
 from collections_shared.auth import VerifierConfig
+from collections_shared.topology import VISIBILITY_TIMEOUT_SECONDS
 
 SettingsT = TypeVar("SettingsT", bound=msgspec.Struct)
 
@@ -124,7 +125,8 @@ class WorkerSettings(CommonSettings, frozen=True, kw_only=True):
     """The worker's queue; resolved from ``queue_name`` when unset."""
     queue_name: str = ""
     concurrency: PositiveInt = 4
-    visibility_timeout: PositiveInt = 120
+    visibility_timeout: PositiveInt = VISIBILITY_TIMEOUT_SECONDS
+    """Must match the queue's (``collections_shared.topology``); the heartbeat extends it."""
     max_receive_count: PositiveInt = 5
     """Must match the queue's redrive policy: the last attempt marks the item failed."""
     wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=20)] = 10

@@ -9,9 +9,13 @@ Outcomes of one message (the handler decides by what it raises):
 - :class:`PoisonMessageError`: the body cannot be understood; it is left alone so the redrive policy
   parks it in the DLQ, where a person can look at it.
 
-While a handler runs longer than half the visibility timeout, a heartbeat extends the timeout so
-no second consumer receives the same message mid-flight. On shutdown the loop stops receiving and
-waits for in-flight handlers (the drain) before returning.
+While a handler runs, a heartbeat extends the message's visibility every third of the timeout
+(retrying within a second when a call fails), so no second consumer receives it mid-flight and the
+timeout itself can be short: a worker killed while holding a message loses it for one timeout at
+most (15 s by default, :mod:`collections_shared.topology`). Should SQS hand a message this
+consumer already holds back to it anyway (a heartbeat that came too late), the running handler
+keeps it under the newer receipt handle instead of a second handler starting. On shutdown the loop
+stops receiving and waits for in-flight handlers (the drain) before returning.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from collections_shared import metrics
 from collections_shared.errors import TransientError
 from collections_shared.logging import get_logger
 
@@ -32,6 +38,8 @@ log = get_logger(__name__)
 
 _MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 _MAX_BATCH = 10
+_HEARTBEATS_PER_TIMEOUT = 3
+_HEARTBEAT_RETRY_SECONDS = 1.0
 
 
 class PoisonMessageError(Exception):
@@ -45,6 +53,10 @@ class ReceivedMessage:
     body: str
     receive_count: int
     max_receive_count: int
+    queue: str = ""
+    """The queue's name (the last part of its URL), for logs, metrics and traces."""
+    sent_at: float | None = None
+    """When the message was first sent (epoch seconds), if SQS said."""
 
     @property
     def is_last_attempt(self) -> bool:
@@ -68,6 +80,22 @@ class ConsumerConfig:
     not_ready_pause: float = 1.0
 
 
+def queue_name(url: str) -> str:
+    """The name of the queue at ``url`` (its last path segment)."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(slots=True)
+class _Lease:
+    """A message this consumer holds, under its most recent receipt handle."""
+
+    message: ReceivedMessage
+    receipt_handle: str = field(default="")
+
+    def __post_init__(self) -> None:
+        self.receipt_handle = self.receipt_handle or self.message.receipt_handle
+
+
 def backoff_seconds(receive_count: int, base: float, cap: float) -> int:
     """Full-jitter exponential backoff for the ``receive_count``-th failure."""
     ceiling = min(cap, base * (2 ** max(receive_count - 1, 0)))
@@ -89,6 +117,8 @@ class SqsConsumer:
         self._handler = handler
         self._ready = ready
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._leases: dict[str, _Lease] = {}
+        self._queue = queue_name(config.queue_url)
         self.task: asyncio.Task[None] | None = None
         """The task running :meth:`run`, when started by :func:`running_consumer`."""
         self.processed = 0
@@ -116,10 +146,25 @@ class SqsConsumer:
                 await _wait_or_stop(stop, delay)
                 continue
             for message in messages:
+                if self._renew_lease(message):
+                    continue
                 task = asyncio.create_task(self._process(message))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
         await self._drain()
+
+    def _renew_lease(self, message: ReceivedMessage) -> bool:
+        """True if the message is already being handled here: it continues under the new handle."""
+        lease = self._leases.get(message.message_id)
+        if lease is None:
+            return False
+        lease.receipt_handle = message.receipt_handle
+        log.warning(
+            "sqs_redelivered_while_held",
+            message_id=message.message_id,
+            receive_count=message.receive_count,
+        )
+        return True
 
     def _free_slots(self) -> int:
         return max(0, self._config.concurrency - len(self._in_flight))
@@ -131,7 +176,7 @@ class SqsConsumer:
                 MaxNumberOfMessages=min(_MAX_BATCH, self._free_slots()),
                 WaitTimeSeconds=self._config.wait_seconds,
                 VisibilityTimeout=self._config.visibility_timeout,
-                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             )
         )
         stopped = asyncio.ensure_future(stop.wait())
@@ -146,22 +191,41 @@ class SqsConsumer:
             except (BotoCoreError, ClientError, OSError):
                 return []
             for raw in response.get("Messages", []):
-                await self._set_visibility(self._parse(raw), 0)
+                message = self._parse(raw)
+                if not self._renew_lease(message):
+                    await self._change_visibility(message.receipt_handle, message, 0)
             return []
         response = receive.result()
-        return [self._parse(raw) for raw in response.get("Messages", [])]
+        messages = [self._parse(raw) for raw in response.get("Messages", [])]
+        self._record_lag(messages)
+        return messages
 
     def _parse(self, raw: dict[str, Any]) -> ReceivedMessage:
+        attributes = raw.get("Attributes", {})
+        sent = attributes.get("SentTimestamp")
         return ReceivedMessage(
             message_id=raw["MessageId"],
             receipt_handle=raw["ReceiptHandle"],
             body=raw.get("Body", ""),
-            receive_count=int(raw.get("Attributes", {}).get("ApproximateReceiveCount", "1")),
+            receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
             max_receive_count=self._config.max_receive_count,
+            queue=self._queue,
+            sent_at=int(sent) / 1000 if sent and sent.isdigit() else None,
         )
 
+    def _record_lag(self, messages: list[ReceivedMessage]) -> None:
+        """The age of the oldest message received now; 0 when the poll found the queue empty."""
+        now = time.time()
+        ages = [max(0.0, now - m.sent_at) for m in messages if m.sent_at is not None]
+        for age in ages:
+            metrics.QUEUE_MESSAGE_AGE.labels(self._queue).observe(age)
+        metrics.QUEUE_LAG.labels(self._queue).set(max(ages, default=0.0))
+
     async def _process(self, message: ReceivedMessage) -> None:
-        heartbeat = asyncio.create_task(self._heartbeat(message))
+        lease = self._leases[message.message_id] = _Lease(message)
+        heartbeat = asyncio.create_task(self._heartbeat(lease))
+        in_flight = metrics.MESSAGES_IN_FLIGHT.labels(self._queue)
+        in_flight.inc()
         try:
             await self._handler(message)
         except PoisonMessageError as error:
@@ -169,26 +233,32 @@ class SqsConsumer:
             log.error("sqs_poison_message", message_id=message.message_id, error=str(error))
         except TransientError as error:
             self.failed += 1
-            await self._retry_later(message, error.retry_after, error)
+            await self._retry_later(lease, error.retry_after, error)
         except Exception as error:
             self.failed += 1
             log.exception("sqs_handler_crashed", message_id=message.message_id)
-            await self._retry_later(message, None, error)
+            await self._retry_later(lease, None, error)
         else:
             self.processed += 1
-            await self._delete(message)
+            await self._delete(lease)
         finally:
             heartbeat.cancel()
+            in_flight.dec()
+            del self._leases[message.message_id]
 
-    async def _heartbeat(self, message: ReceivedMessage) -> None:
-        interval = max(1.0, self._config.visibility_timeout / 2)
+    async def _heartbeat(self, lease: _Lease) -> None:
+        interval = max(1.0, self._config.visibility_timeout / _HEARTBEATS_PER_TIMEOUT)
         while True:
             await asyncio.sleep(interval)
-            await self._set_visibility(message, self._config.visibility_timeout)
+            # A failed extension is retried at once (within a second) rather than a period later:
+            # two periods without one and the message would be visible again.
+            while not await self._set_visibility(lease, self._config.visibility_timeout):  # noqa: ASYNC110 - polling SQS, not waiting for an event
+                await asyncio.sleep(_HEARTBEAT_RETRY_SECONDS)
 
     async def _retry_later(
-        self, message: ReceivedMessage, retry_after: float | None, error: BaseException
+        self, lease: _Lease, retry_after: float | None, error: BaseException
     ) -> None:
+        message = lease.message
         delay = backoff_seconds(
             message.receive_count, self._config.backoff_base, self._config.backoff_max
         )
@@ -203,28 +273,36 @@ class SqsConsumer:
             retry_in_s=delay,
             error=str(error),
         )
-        await self._set_visibility(message, delay)
+        await self._set_visibility(lease, delay)
 
-    async def _set_visibility(self, message: ReceivedMessage, seconds: int) -> None:
+    async def _set_visibility(self, lease: _Lease, seconds: int) -> bool:
+        return await self._change_visibility(lease.receipt_handle, lease.message, seconds)
+
+    async def _change_visibility(
+        self, receipt_handle: str, message: ReceivedMessage, seconds: int
+    ) -> bool:
+        """Set the message's visibility timeout; False (logged) if SQS did not take it."""
         try:
             await self._client.change_message_visibility(
                 QueueUrl=self._config.queue_url,
-                ReceiptHandle=message.receipt_handle,
+                ReceiptHandle=receipt_handle,
                 VisibilityTimeout=min(seconds, _MAX_VISIBILITY_SECONDS),
             )
-        except (BotoCoreError, ClientError) as error:
+        except (BotoCoreError, ClientError, OSError) as error:
             log.warning(
                 "sqs_visibility_change_failed", message_id=message.message_id, error=str(error)
             )
+            return False
+        return True
 
-    async def _delete(self, message: ReceivedMessage) -> None:
+    async def _delete(self, lease: _Lease) -> None:
         try:
             await self._client.delete_message(
-                QueueUrl=self._config.queue_url, ReceiptHandle=message.receipt_handle
+                QueueUrl=self._config.queue_url, ReceiptHandle=lease.receipt_handle
             )
         except (BotoCoreError, ClientError) as error:
             # The work is done and idempotent: a redelivery will find it done.
-            log.warning("sqs_delete_failed", message_id=message.message_id, error=str(error))
+            log.warning("sqs_delete_failed", message_id=lease.message.message_id, error=str(error))
 
     async def _drain(self) -> None:
         if not self._in_flight:

@@ -28,13 +28,19 @@ MAX_RECEIVE_COUNT = 5
 
 RETENTION_SECONDS = 14 * 24 * 3600
 
+VISIBILITY_TIMEOUT_SECONDS = 15
+"""How long a received message stays hidden. Short on purpose: a handler that is alive extends it
+every third of that (the heartbeat in :mod:`collections_shared.sqs`) however long its work takes,
+so this only decides how soon a message held by a worker that died comes back (measured:
+docs/reliability.md, "Crash recovery")."""
+
 
 @dataclass(frozen=True)
 class QueueSpec:
     consumer: str
     """The service that reads the queue."""
     visibility_timeout: int
-    """Seconds; longer than one message's worst case (consumers extend it for slow work)."""
+    """Seconds (``VISIBILITY_TIMEOUT_SECONDS``); the heartbeat extends it while consumers work."""
     events: tuple[type[Event], ...]
     """The event types the bus routes here."""
     uploads: bool = False
@@ -50,9 +56,9 @@ class QueueSpec:
 
 
 QUEUES = (
-    QueueSpec("ingest", 120, (ReprocessRequested,), uploads=True),
-    QueueSpec("analyzer", 300, (ImageProcessed, AnalysisRequested)),
-    QueueSpec("embedder", 120, (AnalysisComplete, ReindexRequested)),
+    QueueSpec("ingest", VISIBILITY_TIMEOUT_SECONDS, (ReprocessRequested,), uploads=True),
+    QueueSpec("analyzer", VISIBILITY_TIMEOUT_SECONDS, (ImageProcessed, AnalysisRequested)),
+    QueueSpec("embedder", VISIBILITY_TIMEOUT_SECONDS, (AnalysisComplete, ReindexRequested)),
 )
 
 

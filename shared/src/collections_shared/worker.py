@@ -20,6 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
+from collections_shared import metrics, tracing
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.errors import PermanentError, TransientError, WorkerError
 from collections_shared.events import (
@@ -64,10 +65,14 @@ class MessageWorker(Generic[WorkT]):
         parse: Callable[[str], Sequence[WorkT]],
         dispatch: Callable[[WorkT], Awaitable[None]],
         fail: Callable[[WorkT, WorkerError], Awaitable[None]],
+        trace_parent: Callable[[WorkT], Awaitable[str]] | None = None,
     ) -> None:
+        """``trace_parent`` finds the trace context of work that carries none itself (an S3
+        notification); it is only called while tracing is on."""
         self._parse = parse
         self._dispatch = dispatch
         self._fail = fail
+        self._trace_parent = trace_parent
 
     async def __call__(self, message: ReceivedMessage) -> None:
         for work in self._parse(message.body):
@@ -82,6 +87,30 @@ class MessageWorker(Generic[WorkT]):
             message_id=message.message_id,
         )
         kind = type(work).__name__
+        if not tracing.enabled():
+            await self._run(work, message, kind)
+            return
+        attributes = {
+            "messaging.system": "aws_sqs",
+            "messaging.destination.name": message.queue,
+            "messaging.message.id": message.message_id,
+            "collections.item_id": str(getattr(work, "item_id", "")),
+        }
+        parent = await self._find_trace_parent(work)
+        with tracing.consumer_span(f"{message.queue} {kind}", parent, attributes):
+            await self._run(work, message, kind)
+
+    async def _find_trace_parent(self, work: WorkT) -> str:
+        carried = getattr(work, "traceparent", "")
+        if carried or self._trace_parent is None:
+            return str(carried)
+        try:
+            return await self._trace_parent(work)
+        except Exception:  # a trace link is never worth failing the work for
+            log.warning("trace_parent_lookup_failed", exc_info=True)
+            return ""
+
+    async def _run(self, work: WorkT, message: ReceivedMessage, kind: str) -> None:
         started = time.perf_counter()
         try:
             await self._dispatch(work)
@@ -95,9 +124,9 @@ class MessageWorker(Generic[WorkT]):
             raise
         except Exception as error:
             log.exception("work_crashed", kind=kind)
-            await self._fail_if_last(
-                work, message, PermanentError("internal_error", str(error)[:300])
-            )
+            crash = PermanentError("internal_error", str(error)[:300])
+            await self._fail_if_last(work, message, crash)
+            _count_outcome(kind, started, message, "retry", crash)
             raise
         _log_outcome(kind, started, message, "done", None)
 
@@ -111,15 +140,26 @@ class MessageWorker(Generic[WorkT]):
 def _log_outcome(
     kind: str, started: float, message: ReceivedMessage, outcome: str, error: WorkerError | None
 ) -> None:
+    seconds = _count_outcome(kind, started, message, outcome, error)
     log.info(
         "work_processed",
         kind=kind,
         outcome=outcome,
         receive_count=message.receive_count,
-        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        duration_ms=round(seconds * 1000, 2),
         error_code=error.code if error else None,
         error=error.message if error else None,
     )
+
+
+def _count_outcome(
+    kind: str, started: float, message: ReceivedMessage, outcome: str, error: WorkerError | None
+) -> float:
+    """Count the outcome in ``/metrics``; the work's duration in seconds."""
+    seconds = time.perf_counter() - started
+    metrics.MESSAGES.labels(message.queue, kind, outcome, error.code if error else "").inc()
+    metrics.WORK_DURATION.labels(message.queue, kind).observe(seconds)
+    return seconds
 
 
 @asynccontextmanager

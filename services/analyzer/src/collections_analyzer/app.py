@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 
 from collections_analyzer.handlers import AnalyzerHandler
-from collections_analyzer.providers.chain import ProviderSettings, build_chain
+from collections_analyzer.metered import MeteredProvider
+from collections_analyzer.providers.chain import ProviderChain, ProviderSettings, build_chain
 from collections_analyzer.settings import ENV_PREFIX, Settings
 from collections_shared.http import create_service_app
 from collections_shared.runtime import open_runtime
@@ -26,7 +27,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
-            chain = build_chain(providers, runtime.degradations)
+            built = build_chain(providers, runtime.degradations)
+            chain = ProviderChain(
+                [MeteredProvider(each) for each in built.providers], providers, built.degradations
+            )
             runtime.stack.push_async_callback(chain.aclose)
             s3 = await runtime.client("s3")
             publisher = await runtime.publisher("analyzer")

@@ -16,4 +16,3 @@ class Settings(WorkerSettings, frozen=True, kw_only=True):
     queue_name: str = "collections-analyzer"
     concurrency: PositiveInt = 4
     """Analyses wait on the network (LLM) or run in threads (local); a few at a time."""
-    visibility_timeout: PositiveInt = 300

@@ -10,6 +10,7 @@ from litestar import Litestar
 from collections_embedder.handlers import EmbedderHandler
 from collections_embedder.settings import ENV_PREFIX, Settings
 from collections_embeddings.factory import EmbeddingSettings, build_provider
+from collections_embeddings.metered import MeteredEmbeddings
 from collections_shared.http import create_service_app
 from collections_shared.runtime import open_runtime
 from collections_shared.settings import load_settings
@@ -26,7 +27,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
-            provider = build_provider(embedding)
+            provider = MeteredEmbeddings(build_provider(embedding), embedding.resolved_provider())
             publisher = await runtime.publisher("embedder")
             handler = EmbedderHandler(runtime.pool, publisher, provider, runtime.degradations)
             worker = MessageWorker(

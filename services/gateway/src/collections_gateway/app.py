@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
+from typing import Any
 
 import httpx
 from litestar import Litestar
@@ -16,7 +19,7 @@ from collections_gateway.bulk import BulkService
 from collections_gateway.deps import DEPENDENCIES
 from collections_gateway.identity import IdentityService
 from collections_gateway.items import ItemsService
-from collections_gateway.limits import Limiter
+from collections_gateway.limits import Limiter, open_limiter_pool
 from collections_gateway.routes.account import ACCOUNT_ROUTES
 from collections_gateway.routes.albums import AlbumsController
 from collections_gateway.routes.analyses import AnalysesController
@@ -71,12 +74,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
             feed = StatusFeed(settings.database_url)
             feed.start()
             runtime.stack.push_async_callback(feed.stop)
+            limiter_pool = await open_limiter_pool(settings.database_url)
+            runtime.stack.push_async_callback(limiter_pool.close)
+            limiter = Limiter(
+                limiter_pool,
+                per_minute=settings.rate_limit_per_minute,
+                daily_uploads=settings.daily_upload_quota,
+                daily_llm_calls=settings.daily_llm_quota,
+            )
+            runtime.stack.push_async_callback(limiter.close)
+            _run_in_background(runtime.stack, limiter.prune_forever(), "limits-prune")
             items = ItemsService(runtime.pool, objects, publisher)
             albums = AlbumsService(runtime.pool, objects)
             # Links have a budget per token, not per user: only the rate applies to them.
             link_limiter = Limiter(
-                per_minute=settings.share_rate_limit_per_minute, daily_uploads=0, daily_llm_calls=0
+                limiter_pool,
+                per_minute=settings.share_rate_limit_per_minute,
+                daily_uploads=0,
+                daily_llm_calls=0,
             )
+            runtime.stack.push_async_callback(link_limiter.close)
             app.state.update(
                 runtime=runtime,
                 verifier=TokenVerifier(verifier_config, http),
@@ -94,11 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     client_id=settings.cognito_client_id,
                     auto_confirm=settings.local_signup_auto_confirm,
                 ),
-                limiter=Limiter(
-                    per_minute=settings.rate_limit_per_minute,
-                    daily_uploads=settings.daily_upload_quota,
-                    daily_llm_calls=settings.daily_llm_quota,
-                ),
+                limiter=limiter,
                 feed=feed,
                 search=Upstream(http, settings.search_url, "search"),
                 chat=chat,
@@ -132,7 +145,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_origins=settings.cors_origin_list(),
         request_max_body_size=settings.max_upload_bytes + _MULTIPART_OVERHEAD,
         multipart_form_part_limit=8,
+        public=True,
     )
+
+
+def _run_in_background(stack: AsyncExitStack, work: Coroutine[Any, Any, None], name: str) -> None:
+    """Run ``work`` until the stack closes, then cancel it."""
+    task = asyncio.create_task(work, name=name)
+
+    async def cancel() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(cancel)
 
 
 async def _fetch(http: httpx.AsyncClient, url: str) -> None:

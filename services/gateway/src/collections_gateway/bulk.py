@@ -75,7 +75,7 @@ class BulkService:
                 starred = request.action == "favorite"
                 changed = await self.items.set_favorite(user_id, item_id, favorite=starred)
             case "analyze":
-                limiter.spend(user_id, "llm_calls")
+                await limiter.spend(user_id, "llm_calls")
                 await self.items.analyze(user_id, item_id)
             case "add_to_album" | "remove_from_album":
                 assert request.album_id is not None

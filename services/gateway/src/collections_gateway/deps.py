@@ -27,7 +27,7 @@ async def provide_principal(request: Request[Any, Any, State]) -> Principal:
     """The verified caller; 401 otherwise. Also applies the per-user rate limit."""
     principal = await verified_principal(request)
     limiter: Limiter = request.app.state.limiter
-    limiter.check_rate(principal.user_id)
+    await limiter.check_rate(principal.user_id)
     return principal
 
 

@@ -13,6 +13,7 @@ from collections_gateway import repository
 from collections_gateway.analyses import analysis_out
 from collections_gateway.curation_schemas import Month, Timeline
 from collections_gateway.listing import ListQuery, Position, decode_cursor, encode_cursor
+from collections_gateway.pipeline import pipeline_summary
 from collections_gateway.repositories import albums as album_sql
 from collections_gateway.repositories import listing
 from collections_gateway.repositories.listing import ItemListRow
@@ -25,6 +26,7 @@ from collections_gateway.schemas import (
     ItemSummary,
     KnownItem,
     LookupResult,
+    PipelineSummary,
 )
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.item import ItemRecord
@@ -95,6 +97,10 @@ class ItemsService:
             else None
         )
         return ItemPage(items=[await self.summary(item) for item in page], next_cursor=next_cursor)
+
+    async def pipeline(self, user_id: str) -> PipelineSummary:
+        """Counts per status, the items in progress and the failed ones (``GET /items/summary``)."""
+        return await pipeline_summary(self.pool, user_id)
 
     async def timeline(self, user_id: str, query: ListQuery) -> Timeline:
         """Items per month (UTC) of the query's sort key, for a date scrubber."""

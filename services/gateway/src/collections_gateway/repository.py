@@ -28,15 +28,18 @@ class NewItem(msgspec.Struct, frozen=True, kw_only=True):
     correlation_id: str
     created_at: datetime | None = None
     """None: now. An imported item keeps the time it was added to the system it comes from."""
+    traceparent: str = ""
+    """The creating request's trace context; ingest continues it (collections_shared.tracing)."""
 
 
 async def insert_item(connection: Connection, item: NewItem) -> None:
     await connection.execute(
         """INSERT INTO items (id, user_id, status, filename, declared_content_type, size_bytes,
                               original_key, sha256, idempotency_key, imported_analysis,
-                              correlation_id, created_at, updated_at, status_changed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                   coalesce($12, now()), now(), now())""",
+                              correlation_id, traceparent, created_at, updated_at,
+                              status_changed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                   coalesce($13, now()), now(), now())""",
         item.id,
         item.user_id,
         item.status,
@@ -48,6 +51,7 @@ async def insert_item(connection: Connection, item: NewItem) -> None:
         item.idempotency_key,
         item.imported_analysis,
         item.correlation_id,
+        item.traceparent,
         item.created_at,
     )
 
@@ -157,3 +161,47 @@ async def count_located_items(connection: Connection, user_id: str) -> int:
 
 async def delete_preferences(connection: Connection, user_id: str) -> None:
     await connection.execute("DELETE FROM preferences WHERE user_id = $1", user_id)
+
+
+class PipelineRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    filename: str
+    status: str
+    status_changed_at: datetime
+    failure_stage: str | None
+    failure_code: str | None
+    failure_message: str | None
+
+
+_PIPELINE_COLUMNS = ", ".join(PipelineRow.__struct_fields__)
+
+
+async def count_by_status(connection: Connection, user_id: str) -> dict[str, int]:
+    rows = await connection.fetch(
+        "SELECT status, count(*) AS n FROM items WHERE user_id = $1 GROUP BY status", user_id
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
+async def unfinished_items(connection: Connection, user_id: str, limit: int) -> list[PipelineRow]:
+    """Items not yet searchable nor failed, the longest waiting first."""
+    rows = await connection.fetch(
+        f"""SELECT {_PIPELINE_COLUMNS} FROM items
+             WHERE user_id = $1 AND status NOT IN ('searchable', 'failed')
+             ORDER BY status_changed_at, id LIMIT $2""",
+        user_id,
+        limit,
+    )
+    return [PipelineRow(**dict(row)) for row in rows]
+
+
+async def failed_items(connection: Connection, user_id: str, limit: int) -> list[PipelineRow]:
+    """Failed items, the most recent failure first."""
+    rows = await connection.fetch(
+        f"""SELECT {_PIPELINE_COLUMNS} FROM items
+             WHERE user_id = $1 AND status = 'failed'
+             ORDER BY status_changed_at DESC, id DESC LIMIT $2""",
+        user_id,
+        limit,
+    )
+    return [PipelineRow(**dict(row)) for row in rows]

@@ -206,3 +206,29 @@ class DeletedAccount(msgspec.Struct, frozen=True):
     chat_sessions: int
     albums: int = 0
     """Albums deleted with their links (their items are counted in ``items``)."""
+
+
+class PipelineItem(msgspec.Struct, frozen=True, kw_only=True):
+    """An item on its way (or stopped): where it is and since when."""
+
+    id: uuid.UUID
+    filename: str
+    status: Status
+    stage: str
+    """The stage working on it (``upload``, ``ingest``, ``analyze``, ``embed``), or the one it
+    failed at."""
+    since: datetime
+    """When it entered this status."""
+    failure: Failure | None = None
+
+
+class PipelineSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """``GET /items/summary``: the caller's items by status, what is in progress, what failed."""
+
+    total: int
+    by_status: dict[str, int]
+    """Every status, with 0 for the ones no item is in."""
+    in_progress: list[PipelineItem]
+    """Items short of ``searchable``, longest waiting first (at most 50)."""
+    failed: list[PipelineItem]
+    """Failed items, most recent first (at most 50), each with its stage and reason."""

@@ -64,7 +64,7 @@ class SharedLinks:
             album = await share_sql.shared_album(connection, hashed)
             if album is None:
                 raise NotFoundError("no such link")
-            self._spend(hashed)
+            await self._spend(hashed)
             rows = await share_sql.shared_items(connection, hashed, after=after, limit=limit + 1)
         page = rows[:limit]
         more = len(rows) > limit
@@ -100,13 +100,13 @@ class SharedLinks:
             if not rows:
                 # Spend only for a live link, so a 404 costs nothing to remember.
                 if await share_sql.shared_album(connection, hashed) is not None:
-                    self._spend(hashed)
+                    await self._spend(hashed)
                 raise NotFoundError("no such item in this album")
-        self._spend(hashed)
+        await self._spend(hashed)
         return rows[0]
 
-    def _spend(self, hashed: bytes) -> None:
-        self.limiter.check_rate(f"share:{hashed.hex()}")
+    async def _spend(self, hashed: bytes) -> None:
+        await self.limiter.check_rate(f"share:{hashed.hex()}")
 
 
 def _item(token: str, row: SharedItemRow) -> SharedItem:

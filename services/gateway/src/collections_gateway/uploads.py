@@ -19,6 +19,7 @@ from collections_gateway.presign import presigned_post
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.schemas import PresignedUpload, UploadRequest
 from collections_gateway.settings import Settings
+from collections_shared import tracing
 from collections_shared.db import Pool, tenant_transaction
 from collections_shared.domain.filenames import sanitize_filename
 from collections_shared.domain.imports import ImportedAnalysis, envelope
@@ -92,6 +93,7 @@ class UploadsService:
             imported_analysis=envelope(upload.imported) if upload.imported else None,
             created_at=_kept_upload_time(upload.imported),
             correlation_id=upload.correlation_id,
+            traceparent=tracing.current_traceparent(),
         )
         item = msgspec.structs.replace(
             item, original_key=original_key(user_id, item.id, image_type.extension)
@@ -173,6 +175,7 @@ class UploadsService:
                     idempotency_key=None,
                     imported_analysis=None,
                     correlation_id=correlation_id,
+                    traceparent=tracing.current_traceparent(),
                 ),
             )
         post = await presigned_post(

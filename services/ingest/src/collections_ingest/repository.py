@@ -177,3 +177,11 @@ async def mark_arrived(connection: Connection, item_id: uuid.UUID) -> ItemRecord
         item_id,
     )
     return to_item(row) if row else None
+
+
+async def upload_traceparent(connection: Connection, item_id: uuid.UUID) -> str:
+    """The trace context of the request that created the item ("" when none was recorded)."""
+    value: str | None = await connection.fetchval(
+        "SELECT traceparent FROM items WHERE id = $1", item_id
+    )
+    return value or ""

@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from collections_embeddings.factory import EmbeddingSettings, build_provider
+from collections_embeddings.metered import MeteredEmbeddings
 from collections_search.agentic import Clock
 from collections_search.routes import search
 from collections_search.service import SearchService
@@ -45,7 +46,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime, httpx.AsyncClient() as http:
             s3 = await runtime.client("s3")
-            provider = build_provider(embedding)
+            provider = MeteredEmbeddings(build_provider(embedding), embedding.resolved_provider())
             claude = build_claude(settings.claude())
             if claude is not None:
                 runtime.stack.push_async_callback(claude.aclose)

@@ -13,6 +13,15 @@ from typing import Any
 import msgspec
 
 TERMINAL = ("searchable", "failed")
+STATUSES = ("pending", "uploaded", "processed", "analyzed", *TERMINAL)
+
+WAITING_FOR = {
+    "pending": "upload",
+    "uploaded": "ingest",
+    "processed": "analyze",
+    "analyzed": "embed",
+}
+"""The stage an unfinished item is waiting for (the ``stage`` names of ``ItemFailed``)."""
 
 
 class ItemRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from collections_shared.db import Connection
-from collections_shared.domain.item import ItemRecord
+from collections_shared import metrics
+from collections_shared.db import Connection, Pool
+from collections_shared.domain.item import STATUSES, ItemRecord
 from collections_shared.events import Stage
 
 ITEM_COLUMNS = ", ".join(ItemRecord.__struct_fields__)
@@ -58,3 +59,13 @@ async def record_failure(
         message[:1000],
     )
     return generation
+
+
+async def refresh_item_counts(pool: Pool) -> None:
+    """Set ``collections_items`` from the counts per status over every tenant (counts only,
+    through the ``SECURITY DEFINER`` function of migration 0006)."""
+    async with pool.acquire(timeout=3) as connection:
+        rows = await connection.fetch("SELECT status, items FROM collections_items_by_status()")
+    counts = {row["status"]: row["items"] for row in rows}
+    for status in {*STATUSES, *counts}:
+        metrics.ITEMS.labels(status).set(counts.get(status, 0))

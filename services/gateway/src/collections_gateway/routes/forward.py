@@ -125,11 +125,11 @@ async def search_route(
 ) -> Response[bytes]:
     await _check_scope(albums, principal.user_id, data.filters)
     if data.uses_llm:
-        limiter.check(principal.user_id, "llm_calls")
+        await limiter.check(principal.user_id, "llm_calls")
     body = _encoded(data)
     response = await search.call("POST", "/search", _headers(request), body)
     if data.uses_llm and _called_llm(response):
-        limiter.record(principal.user_id, "llm_calls")
+        await limiter.record(principal.user_id, "llm_calls")
     return _relay(response)
 
 
@@ -152,7 +152,7 @@ async def chat_route(
     data: ChatRequest,
 ) -> Response[bytes]:
     await _check_scope(albums, principal.user_id, data.filters)
-    limiter.spend(principal.user_id, "llm_calls")
+    await limiter.spend(principal.user_id, "llm_calls")
     body = _encoded(data)
     return _relay(await chat.call("POST", "/chat", _headers(request), body))
 
@@ -180,7 +180,7 @@ async def chat_stream_route(
     opened = await chat.open_stream("/chat/stream", _headers(request), _encoded(data))
     if isinstance(opened, UpstreamResponse):
         return _relay(opened)
-    limiter.spend(principal.user_id, "llm_calls")
+    await limiter.spend(principal.user_id, "llm_calls")
     return Stream(opened, media_type="text/event-stream")
 
 

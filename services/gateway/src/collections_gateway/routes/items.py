@@ -23,6 +23,7 @@ from collections_gateway.schemas import (
     ItemPage,
     LookupRequest,
     LookupResult,
+    PipelineSummary,
     PresignedUpload,
     RebuildResult,
     Status,
@@ -134,7 +135,7 @@ class ItemsController(Controller):
     ) -> ItemDetail:
         imported = _imported_analysis(data.analysis, data.analysis_source)
         content = await data.file.read()
-        limiter.spend(principal.user_id, "uploads")
+        await limiter.spend(principal.user_id, "uploads")
         item = await uploads.upload(
             principal.user_id,
             Upload(
@@ -162,7 +163,7 @@ class ItemsController(Controller):
         limiter: Limiter,
         data: UploadRequest,
     ) -> PresignedUpload:
-        limiter.spend(principal.user_id, "uploads")
+        await limiter.spend(principal.user_id, "uploads")
         return await uploads.presign(principal.user_id, data, _request_id(request))
 
     @post(
@@ -211,6 +212,14 @@ class ItemsController(Controller):
         )
         return await items.list_items(principal.user_id, query, limit=limit, cursor=cursor)
 
+    @get(
+        "/summary",
+        summary="The caller's items by status, what is in progress and what failed",
+        description="Backs the status view; changes arrive over `GET /events`.",
+    )
+    async def pipeline(self, principal: Principal, items: ItemsService) -> PipelineSummary:
+        return await items.pipeline(principal.user_id)
+
     @get("/{item_id:uuid}", summary="One item: status, failure, URLs, latest analysis, EXIF")
     async def get_item(
         self, principal: Principal, items: ItemsService, item_id: uuid.UUID
@@ -250,7 +259,7 @@ class ItemsController(Controller):
             ),
         ] = False,
     ) -> Accepted:
-        limiter.spend(principal.user_id, "llm_calls")
+        await limiter.spend(principal.user_id, "llm_calls")
         item = await items.analyze(
             principal.user_id,
             item_id,
