@@ -20,6 +20,7 @@ schema_version  # collections_shared.events.Event
 lens_model  # ingest imaging.exif.ExifFacts: stored in items.exif through dataclasses.asdict
 by_status  # gateway schemas.PipelineSummary (GET /items/summary, the web UI's status view)
 in_progress  # gateway schemas.PipelineSummary
+system  # domain.imports.ImportSource: kept with an imported version, shown as analysis.source
 
 # Read by the library the object is handed to.
 _.intra_op_num_threads  # onnxruntime.SessionOptions (embeddings local.py)
@@ -30,6 +31,7 @@ _.find_class  # pickle.Unpickler calls it (analyzer classifier/convert.py)
 _.ir_version  # onnx.ModelProto's field, written into the model file (classifier/convert.py)
 _.load_balancer  # the services stack's public handle on its ALB (CDK constructs expose theirs)
 _.should_exit  # uvicorn.Server polls it to stop (tests/test_traces.py serves apps in threads)
+_.row_factory  # sqlite3.Connection reads it (cli local_library.py)
 _.metrics_refreshers  # app.state, read by name by collections_shared.http's /metrics route
 
 # Owned by another area, left for its owner: the chat agent (services/chat/.../agent/).
