@@ -336,10 +336,10 @@ async def test_the_library_is_usable_by_keyboard_at_phone_width(
         await page.keyboard.press("Enter")
         await expect(page.locator("#summary")).to_contain_text("result")
         for _ in range(30):
-            if await page.locator("#choose-files:focus").count():
+            if await page.locator("#file-input:focus").count():
                 break
             await page.keyboard.press("Tab")
-        await expect(page.locator("#choose-files")).to_be_focused()
+        await expect(page.locator("#file-input")).to_be_focused()
         async with page.expect_file_chooser() as chooser:
             await page.keyboard.press("Enter")
         assert (await chooser.value).is_multiple()

@@ -88,7 +88,6 @@ function enqueue(files) {
 export function setupUploads() {
   const drop = $("#drop");
   const input = $("#file-input");
-  $("#choose-files").addEventListener("click", () => input.click());
   input.addEventListener("change", () => {
     enqueue([...input.files]);
     input.value = "";
