@@ -24,6 +24,7 @@ from collections_analyzer.providers.chain import ProviderSettings, build_chain
 from collections_devtools.fakes.anthropic import FakeAnthropic
 from collections_devtools.fakes.voyage import FakeVoyage
 from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 from collections_devtools.testing.images import jpeg
 from collections_embedder.handlers import EmbedderHandler
@@ -45,7 +46,7 @@ BUCKET = "collections-images"
 
 @dataclass
 class Pipeline:
-    api: AsyncTestClient  # type: ignore[type-arg]
+    api: TestClient
     pool: Pool
     owner: Pool
     sqs: Any

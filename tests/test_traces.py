@@ -32,6 +32,7 @@ from collections_analyzer.settings import Settings as AnalyzerSettings
 from collections_chat.app import create_app as chat_app
 from collections_chat.settings import Settings as ChatSettings
 from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest, free_port
 from collections_devtools.testing.images import jpeg
 from collections_embedder.app import create_app as embedder_app
@@ -101,7 +102,7 @@ async def _serving(app: Litestar) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def _system(database: DatabaseUnderTest, aws: AwsStack) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def _system(database: DatabaseUnderTest, aws: AwsStack) -> AsyncIterator[TestClient]:
     """Every service running in this process; the gateway's client."""
     common = _common(database, aws)
     async with AsyncExitStack() as stack:
@@ -210,7 +211,7 @@ async def test_one_upload_is_one_connected_trace_across_the_pipeline(
     assert any(s.attributes and s.attributes.get("db.system") == "postgresql" for s in trace)
 
 
-async def _searched_and_chatted(client: AsyncTestClient, user: ApiUser) -> None:  # type: ignore[type-arg]
+async def _searched_and_chatted(client: TestClient, user: ApiUser) -> None:
     found = await client.post(
         "/search", json={"query": "a dog on a beach", "mode": "hybrid"}, headers=user.headers
     )

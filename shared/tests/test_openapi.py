@@ -17,6 +17,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.testing import AsyncTestClient
 
+from collections_devtools.testing.client import TestClient
 from collections_shared.errors import ConflictError
 from collections_shared.http import create_service_app
 from collections_shared.openapi import PROBLEM_JSON, PROBLEMS_OPT
@@ -71,7 +72,7 @@ async def find(text: str) -> list[Note]:
 
 
 @pytest.fixture(name="client")
-async def fx_client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def fx_client() -> AsyncIterator[TestClient]:
     app = create_service_app(
         service="notes", route_handlers=[Notes, login, find], multipart_form_part_limit=2
     )
@@ -80,7 +81,7 @@ async def fx_client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-ar
 
 
 @pytest.fixture(name="document")
-async def fx_document(client: AsyncTestClient) -> dict[str, Any]:  # type: ignore[type-arg]
+async def fx_document(client: TestClient) -> dict[str, Any]:
     response = await client.get("/schema/openapi.json")
     assert 200 == response.status_code
     document: dict[str, Any] = response.json()
@@ -138,7 +139,7 @@ async def test_rate_limit_and_outage_document_retry_after(document: dict[str, An
 
 
 async def test_invalid_value_is_a_documented_422(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     document: dict[str, Any],
 ) -> None:
     """A well-formed body with a value out of range is a 422 problem that matches its schema."""
@@ -151,7 +152,7 @@ async def test_invalid_value_is_a_documented_422(
     jsonschema.validate(response.json(), _problem_body(document, "UnprocessableContent"))
 
 
-async def test_unknown_field_and_bad_query_are_422(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_unknown_field_and_bad_query_are_422(client: TestClient) -> None:
     """An unknown body field or a query value over its cap is 422, not Litestar's 400."""
     unknown = await client.post("/login", json={"text": "hi", "user_id": "someone"})
     missing = await client.post("/login", content=b"")
@@ -160,7 +161,7 @@ async def test_unknown_field_and_bad_query_are_422(client: AsyncTestClient) -> N
 
 
 async def test_malformed_json_is_a_documented_400(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     document: dict[str, Any],
 ) -> None:
     """A body that is not JSON at all stays a 400: the syntax, not a value, is wrong."""
@@ -173,7 +174,7 @@ async def test_malformed_json_is_a_documented_400(
     jsonschema.validate(response.json(), _problem_body(document, "BadRequest"))
 
 
-async def test_too_many_multipart_parts_is_413(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_too_many_multipart_parts_is_413(client: TestClient) -> None:
     """Litestar's multipart part limit answers 413, as the caps on inputs require."""
     files = [("file", (f"{n}.jpg", b"x", "image/jpeg")) for n in range(5)]
 
@@ -183,7 +184,7 @@ async def test_too_many_multipart_parts_is_413(client: AsyncTestClient) -> None:
     assert "payload_too_large" == response.json()["code"]
 
 
-async def test_text_the_database_cannot_store_is_422(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_text_the_database_cannot_store_is_422(client: TestClient) -> None:
     """A NUL that reaches PostgreSQL is the caller's input error, not a 500."""
     response = await client.get("/find", params={"text": "a\x00b"})
 

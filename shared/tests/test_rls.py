@@ -8,10 +8,10 @@ import asyncpg
 import pytest
 
 from collections_devtools.testing.fixtures import DatabaseUnderTest
-from collections_shared.db import create_pool, tenant_transaction
+from collections_shared.db import Pool, create_pool, tenant_transaction
 
 
-async def _add_item(pool: asyncpg.Pool, user_id: str) -> uuid.UUID:  # type: ignore[type-arg]
+async def _add_item(pool: Pool, user_id: str) -> uuid.UUID:
     item_id = uuid.uuid4()
     async with tenant_transaction(pool, user_id) as connection:
         await connection.execute(
@@ -68,7 +68,7 @@ async def test_writing_another_users_row_is_refused(database: DatabaseUnderTest)
         await pool.close()
 
 
-async def _add_item_as(pool: asyncpg.Pool, tenant: str, owner: str) -> None:  # type: ignore[type-arg]
+async def _add_item_as(pool: Pool, tenant: str, owner: str) -> None:
     async with tenant_transaction(pool, tenant) as connection:
         await connection.execute(
             "INSERT INTO items (id, user_id, status, original_key)"

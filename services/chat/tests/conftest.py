@@ -27,6 +27,7 @@ from collections_chat.app import create_app
 from collections_chat.keys import session_sk, user_pk
 from collections_chat.settings import Settings
 from collections_devtools.fakes.jwks import FakeIdentityProvider, serve_jwks
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 
 TABLE = "collections-chat"
@@ -161,7 +162,7 @@ def fx_make_settings(
 
 
 @pytest.fixture(name="client")
-async def fx_client(make_settings: Callable[..., Settings]) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def fx_client(make_settings: Callable[..., Settings]) -> AsyncIterator[TestClient]:
     async with AsyncTestClient(app=create_app(make_settings())) as client:
         yield client
 

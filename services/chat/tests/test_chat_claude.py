@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from collections_chat.app import create_app
 from collections_devtools.fakes.anthropic import FakeAnthropic, server_error
 from collections_devtools.fakes.anthropic import streamed_reply as streamed
+from collections_devtools.testing.client import TestClient
 
 
 def search_call(query: str) -> tuple[str, Any]:
@@ -25,9 +26,7 @@ def fx_anthropic_api() -> Iterator[FakeAnthropic]:
 
 
 @pytest.fixture(name="claude")
-async def fx_claude(
-    make_settings: Any, anthropic_api: FakeAnthropic
-) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def fx_claude(make_settings: Any, anthropic_api: FakeAnthropic) -> AsyncIterator[TestClient]:
     settings = make_settings(
         anthropic_api_key="test-key", anthropic_base_url=anthropic_api.url, anthropic_max_retries=0
     )

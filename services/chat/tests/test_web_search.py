@@ -15,9 +15,10 @@ from collections_chat.settings import ENV_PREFIX, Settings
 from collections_devtools.fakes.anthropic import FakeAnthropic
 from collections_devtools.fakes.anthropic import streamed_reply as streamed
 from collections_devtools.fakes.tavily import FakeTavily, Page, error_reply, results_reply, slow
+from collections_devtools.testing.client import TestClient
 from collections_shared.settings import ConfigError, parse_settings
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = TestClient
 WIKI = "https://en.wikipedia.org/wiki/Lighthouse"
 
 

@@ -15,6 +15,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from collections_devtools.testing.api import ApiUser, sign_up
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 from collections_devtools.testing.library import Library
 from collections_gateway.app import create_app
@@ -41,7 +42,7 @@ def gateway_settings(
 @pytest.fixture(name="client")
 async def fx_client(
     database: DatabaseUnderTest, aws: AwsStack, closed_port: int
-) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+) -> AsyncIterator[TestClient]:
     app = create_app(gateway_settings(database, aws, closed_port))
     async with AsyncTestClient(app=app) as client:
         yield client
@@ -52,7 +53,7 @@ def fx_gateway(database: DatabaseUnderTest, aws: AwsStack, closed_port: int) -> 
     """Start an in-process gateway with some settings changed: ``async with gateway(x=1)``."""
 
     @asynccontextmanager
-    async def start(**overrides: object) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async def start(**overrides: object) -> AsyncIterator[TestClient]:
         app = create_app(gateway_settings(database, aws, closed_port, **overrides))
         async with AsyncTestClient(app=app) as client:
             yield client
@@ -61,18 +62,18 @@ def fx_gateway(database: DatabaseUnderTest, aws: AwsStack, closed_port: int) -> 
 
 
 @pytest.fixture(name="alice")
-async def fx_alice(client: AsyncTestClient) -> ApiUser:  # type: ignore[type-arg]
+async def fx_alice(client: TestClient) -> ApiUser:
     return await sign_up(client, f"alice-{uuid.uuid4().hex[:8]}@example.com")
 
 
 @pytest.fixture(name="bob")
-async def fx_bob(client: AsyncTestClient) -> ApiUser:  # type: ignore[type-arg]
+async def fx_bob(client: TestClient) -> ApiUser:
     return await sign_up(client, f"bob-{uuid.uuid4().hex[:8]}@example.com")
 
 
 @pytest.fixture(name="library")
 def fx_library(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     database: DatabaseUnderTest,
     aws: AwsStack,
 ) -> Library:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from collections_devtools.testing.api import ApiUser as User
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.library import Library
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = TestClient
 
 
 async def _album(client: Client, user: User, name: str = "Holidays") -> dict[str, Any]:

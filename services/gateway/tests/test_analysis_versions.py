@@ -8,10 +8,10 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar.testing import AsyncTestClient
 
 from collections_devtools.testing.api import ApiUser as User
 from collections_devtools.testing.api import upload
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 from collections_devtools.testing.images import jpeg
 from collections_shared.db import Pool, create_pool, tenant_transaction
@@ -19,7 +19,7 @@ from collections_shared.domain.analysis import Analysis, Provenance, ProviderFai
 from collections_shared.events import decode_envelope
 from collections_shared.repository.analyses import insert_analysis
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = TestClient
 LOCAL = Analysis(
     category="food",
     summary="A photo with a bowl, mostly red.",

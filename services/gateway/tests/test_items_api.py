@@ -9,6 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from collections_devtools.testing.api import ApiUser as User
 from collections_devtools.testing.api import upload
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import AwsStack
 from collections_devtools.testing.images import jpeg
 
@@ -32,7 +33,7 @@ async def test_upload_registers_the_item_and_stores_the_original(
     assert [f"{alice.user_id}/images/{item['id']}.jpg"] == keys
 
 
-async def test_non_image_is_refused_with_415(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+async def test_non_image_is_refused_with_415(client: TestClient, alice: User) -> None:
     """HTML sent as image/jpeg is refused by its content, whatever its name and type say."""
     response = await upload(client, alice, b"<html><script>alert(1)</script></html>")
     assert 415 == response.status_code
@@ -40,14 +41,14 @@ async def test_non_image_is_refused_with_415(client: AsyncTestClient, alice: Use
     assert "unsupported_type" == response.json()["code"]
 
 
-async def test_empty_file_is_refused(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+async def test_empty_file_is_refused(client: TestClient, alice: User) -> None:
     """A zero-byte upload gets a clear 4xx."""
     response = await upload(client, alice, b"")
     assert 422 == response.status_code
     assert "empty_file" == response.json()["code"]
 
 
-async def test_idempotency_key_returns_the_same_item(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+async def test_idempotency_key_returns_the_same_item(client: TestClient, alice: User) -> None:
     """Retrying with the same key gives the same item; the key with other bytes is a 409."""
     first = await upload(client, alice, jpeg(seed=1), **{"Idempotency-Key": "abc-123-key"})
     again = await upload(client, alice, jpeg(seed=1), **{"Idempotency-Key": "abc-123-key"})
@@ -77,7 +78,7 @@ async def test_same_bytes_from_two_users_are_two_items(
     assert mine.json()["id"] != theirs.json()["id"]
 
 
-async def test_listing_paginates_newest_first(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+async def test_listing_paginates_newest_first(client: TestClient, alice: User) -> None:
     """Three uploads come back two per page, newest first, then the rest with no next cursor."""
     ids = [(await upload(client, alice, jpeg(seed=10 + n))).json()["id"] for n in range(3)]
     first = (await client.get("/items?limit=2", headers=alice.headers)).json()
@@ -130,12 +131,12 @@ async def test_delete_removes_the_row_and_the_objects(
     assert 0 == listing.get("KeyCount", 0)
 
 
-async def test_unknown_item_is_404(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+async def test_unknown_item_is_404(client: TestClient, alice: User) -> None:
     """A random id is simply not found."""
     assert 404 == (await client.get(f"/items/{uuid.uuid4()}", headers=alice.headers)).status_code
 
 
-async def test_requests_without_a_token_are_401_problems(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_requests_without_a_token_are_401_problems(client: TestClient) -> None:
     """No token, no data: a problem document without details."""
     response = await client.get("/items")
     assert 401 == response.status_code
@@ -175,7 +176,7 @@ async def test_presign_refuses_unsupported_types_and_sizes(
     assert (415, 413) == (svg.status_code, huge.status_code)
 
 
-async def test_weak_password_is_a_400_with_cognitos_reason(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_weak_password_is_a_400_with_cognitos_reason(client: TestClient) -> None:
     """Sign-up with a password that fails the pool's policy says why."""
     response = await client.post(
         "/auth/signup",
@@ -185,7 +186,7 @@ async def test_weak_password_is_a_400_with_cognitos_reason(client: AsyncTestClie
     assert "invalid_password" == response.json()["code"]
 
 
-async def test_wrong_password_is_401(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+async def test_wrong_password_is_401(client: TestClient, alice: User) -> None:
     """A bad password does not reveal whether the account exists."""
     wrong = await client.post(
         "/auth/login", json={"email": alice.email, "password": "Wrong-pass-1"}
@@ -198,7 +199,7 @@ async def test_wrong_password_is_401(client: AsyncTestClient, alice: User) -> No
 
 
 async def test_idempotent_retry_restores_a_missing_original(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     alice: User,
     aws: AwsStack,
 ) -> None:
@@ -215,7 +216,7 @@ async def test_idempotent_retry_restores_a_missing_original(
 
 
 async def test_lookup_finds_only_the_callers_own_uploads(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     alice: User,
     bob: User,
 ) -> None:
@@ -231,7 +232,7 @@ async def test_lookup_finds_only_the_callers_own_uploads(
     ]
 
 
-async def test_lookup_refuses_what_is_not_a_sha256(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+async def test_lookup_refuses_what_is_not_a_sha256(client: TestClient, alice: User) -> None:
     """Upper case, short or too many hashes are 422 problems, never a query."""
     for body in (
         {"sha256": ["A" * 64]},

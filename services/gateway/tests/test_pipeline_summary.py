@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
-from litestar.testing import AsyncTestClient
 
 from collections_devtools.testing.api import ApiUser as User
 from collections_devtools.testing.api import upload
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import DatabaseUnderTest
 from collections_devtools.testing.images import jpeg
 
@@ -28,7 +28,7 @@ async def _fail(database: DatabaseUnderTest, item_id: str) -> None:
 
 
 async def test_summary_counts_lists_and_explains(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     alice: User,
     database: DatabaseUnderTest,
 ) -> None:
@@ -65,7 +65,7 @@ async def test_summary_counts_lists_and_explains(
 
 
 async def test_summary_shows_only_the_callers_items(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     alice: User,
     bob: User,
 ) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncpg
-from litestar.testing import AsyncTestClient
 
 from collections_devtools.testing.api import ApiUser as User
 from collections_devtools.testing.api import upload
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import DatabaseUnderTest
 from collections_devtools.testing.images import jpeg
 
@@ -23,7 +23,7 @@ async def _give_location(database: DatabaseUnderTest, item_id: str) -> None:
         await connection.close()
 
 
-async def test_gps_is_off_until_the_user_turns_it_on(client: AsyncTestClient, alice: User) -> None:  # type: ignore[type-arg]
+async def test_gps_is_off_until_the_user_turns_it_on(client: TestClient, alice: User) -> None:
     """A new account keeps no GPS; PATCH turns it on; an empty PATCH changes nothing."""
     first = await client.get("/me/preferences", headers=alice.headers)
     assert (200, {"keep_gps": False, "items_with_location": 0}) == (first.status_code, first.json())
@@ -38,7 +38,7 @@ async def test_gps_is_off_until_the_user_turns_it_on(client: AsyncTestClient, al
 
 
 async def test_preferences_belong_to_one_user(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     alice: User,
     bob: User,
 ) -> None:
@@ -48,7 +48,7 @@ async def test_preferences_belong_to_one_user(
 
 
 async def test_turning_gps_off_forgets_stored_positions_of_the_caller_only(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     alice: User,
     bob: User,
     database: DatabaseUnderTest,
@@ -69,7 +69,7 @@ async def test_turning_gps_off_forgets_stored_positions_of_the_caller_only(
 
 
 async def test_bad_preference_bodies_are_client_errors(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: TestClient,
     alice: User,
 ) -> None:
     """Unknown fields and wrong types are 422 problems with a reason, never 500s."""

@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from litestar.testing import AsyncTestClient
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
 from collections_devtools.testing.api import ApiUser, sign_up, upload
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.images import jpeg
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = TestClient
 
 
 async def _user(client: Client) -> ApiUser:

@@ -13,13 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from collections_devtools.testing.api import ApiUser as User
 from collections_devtools.testing.api import sign_up
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.library import Library
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = TestClient
 
 
 @dataclass

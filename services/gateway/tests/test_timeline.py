@@ -6,12 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from collections_devtools.testing.api import ApiUser as User
+from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.library import Library
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = TestClient
 
 
 def _when(year: int, month: int, day: int = 1) -> datetime:

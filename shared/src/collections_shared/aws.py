@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aioboto3
 from botocore.config import Config
@@ -16,6 +16,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from collections_shared.errors import PermanentError, TransientError
 from collections_shared.health import HealthCheck
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+    from types_aiobotocore_events import EventBridgeClient
+    from types_aiobotocore_s3 import S3Client
+    from types_aiobotocore_sqs import SQSClient
 
 
 class AwsClients:
@@ -76,7 +82,7 @@ class AwsClients:
         )
 
 
-def bucket_check(s3: Any, bucket: str) -> HealthCheck:
+def bucket_check(s3: S3Client, bucket: str) -> HealthCheck:
     """Health check: the bucket exists and we may read it."""
 
     async def check() -> None:
@@ -85,7 +91,7 @@ def bucket_check(s3: Any, bucket: str) -> HealthCheck:
     return check
 
 
-def queue_check(sqs: Any, queue_url: str) -> HealthCheck:
+def queue_check(sqs: SQSClient, queue_url: str) -> HealthCheck:
     """Health check: the queue answers."""
 
     async def check() -> None:
@@ -94,7 +100,7 @@ def queue_check(sqs: Any, queue_url: str) -> HealthCheck:
     return check
 
 
-def event_bus_check(events: Any, bus: str) -> HealthCheck:
+def event_bus_check(events: EventBridgeClient, bus: str) -> HealthCheck:
     """Health check: the event bus exists."""
 
     async def check() -> None:
@@ -103,7 +109,7 @@ def event_bus_check(events: Any, bus: str) -> HealthCheck:
     return check
 
 
-def table_check(dynamodb: Any, table: str) -> HealthCheck:
+def table_check(dynamodb: DynamoDBClient, table: str) -> HealthCheck:
     """Health check: the DynamoDB table exists."""
 
     async def check() -> None:
@@ -116,7 +122,7 @@ _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
 async def read_object(
-    s3: Any, bucket: str, key: str, *, missing_code: str, max_bytes: int | None = None
+    s3: S3Client, bucket: str, key: str, *, missing_code: str, max_bytes: int | None = None
 ) -> bytes:
     """An object's bytes for a worker: a missing object is permanent, S3 trouble is transient.
 

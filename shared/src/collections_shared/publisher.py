@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
@@ -13,6 +13,10 @@ from collections_shared.errors import TransientError
 from collections_shared.events import Event, detail_type, encode_event
 from collections_shared.logging import get_logger
 
+if TYPE_CHECKING:
+    from types_aiobotocore_events import EventBridgeClient
+    from types_aiobotocore_events.type_defs import PutEventsRequestEntryTypeDef
+
 log = get_logger(__name__)
 
 _MAX_ENTRIES_PER_CALL = 10  # the PutEvents limit
@@ -21,7 +25,7 @@ _MAX_ENTRIES_PER_CALL = 10  # the PutEvents limit
 class EventPublisher:
     """Sends events with ``PutEvents``; a rejected entry raises, so the caller retries."""
 
-    def __init__(self, client: Any, *, bus_name: str, source: str) -> None:
+    def __init__(self, client: EventBridgeClient, *, bus_name: str, source: str) -> None:
         self._client = client
         self._bus_name = bus_name
         self._source = source
@@ -48,7 +52,7 @@ class EventPublisher:
         await self._send(events)
 
     async def _send(self, events: Sequence[Event]) -> None:
-        entries = [
+        entries: list[PutEventsRequestEntryTypeDef] = [
             {
                 "Source": self._source,
                 "DetailType": detail_type(event),

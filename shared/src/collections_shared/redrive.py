@@ -13,15 +13,22 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from collections_shared.aws import AwsClients
 from collections_shared.topology import QUEUES
 
+if TYPE_CHECKING:
+    from types_aiobotocore_sqs import SQSClient
+    from types_aiobotocore_sqs.type_defs import (
+        DeleteMessageBatchRequestEntryTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+    )
+
 _BATCH = 10
 
 
-async def redrive(sqs: Any, queue: str, *, dry_run: bool = False) -> int:
+async def redrive(sqs: SQSClient, queue: str, *, dry_run: bool = False) -> int:
     """Move (or, dry, count) every visible message of ``queue``'s DLQ; returns how many."""
     source = (await sqs.get_queue_url(QueueName=queue))["QueueUrl"]
     dlq = (await sqs.get_queue_url(QueueName=f"{queue}-dlq"))["QueueUrl"]
@@ -38,14 +45,14 @@ async def redrive(sqs: Any, queue: str, *, dry_run: bool = False) -> int:
         messages = response.get("Messages", [])
         if not messages:
             return moved
-        entries = [
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
             {"Id": str(index), "MessageBody": message["Body"]}
             for index, message in enumerate(messages)
         ]
         sent = await sqs.send_message_batch(QueueUrl=source, Entries=entries)
         succeeded = {entry["Id"] for entry in sent.get("Successful", [])}
         # Delete only what arrived in the source queue; the rest stays in the DLQ.
-        done = [
+        done: list[DeleteMessageBatchRequestEntryTypeDef] = [
             {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
             for index, message in enumerate(messages)
             if str(index) in succeeded

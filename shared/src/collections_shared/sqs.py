@@ -26,13 +26,17 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collections_shared import metrics
 from collections_shared.errors import TransientError
 from collections_shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sqs import SQSClient
+    from types_aiobotocore_sqs.type_defs import MessageTypeDef
 
 log = get_logger(__name__)
 
@@ -107,7 +111,7 @@ class SqsConsumer:
 
     def __init__(
         self,
-        client: Any,
+        client: SQSClient,
         config: ConsumerConfig,
         handler: Handler,
         ready: Callable[[], Awaitable[bool]] | None = None,
@@ -200,7 +204,7 @@ class SqsConsumer:
         self._record_lag(messages)
         return messages
 
-    def _parse(self, raw: dict[str, Any]) -> ReceivedMessage:
+    def _parse(self, raw: MessageTypeDef) -> ReceivedMessage:
         attributes = raw.get("Attributes", {})
         sent = attributes.get("SentTimestamp")
         return ReceivedMessage(

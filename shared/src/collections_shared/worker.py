@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -34,6 +34,9 @@ from collections_shared.logging import bind_unit_of_work, get_logger
 from collections_shared.publisher import EventPublisher
 from collections_shared.repository.items import record_failure
 from collections_shared.sqs import ConsumerConfig, PoisonMessageError, ReceivedMessage, SqsConsumer
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sqs import SQSClient
 
 log = get_logger("worker")
 
@@ -164,7 +167,7 @@ def _count_outcome(
 
 @asynccontextmanager
 async def running_consumer(
-    client: Any,
+    client: SQSClient,
     config: ConsumerConfig,
     handler: Callable[[ReceivedMessage], Awaitable[None]],
     ready: Callable[[], Awaitable[bool]] | None = None,

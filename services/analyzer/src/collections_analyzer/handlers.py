@@ -9,7 +9,7 @@ with the same id, finds its analysis and only re-publishes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from collections_analyzer.providers.base import (
     AnalysisResult,
@@ -41,6 +41,9 @@ from collections_shared.repository.analyses import (
 from collections_shared.repository.items import get_item, set_status
 from collections_shared.worker import item_failer
 
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+
 log = get_logger(__name__)
 
 AnalysisCause = ImageProcessed | AnalysisRequested
@@ -58,7 +61,13 @@ class Preview:
 
 class AnalyzerHandler:
     def __init__(
-        self, pool: Pool, s3: Any, publisher: EventPublisher, chain: ProviderChain, *, bucket: str
+        self,
+        pool: Pool,
+        s3: S3Client,
+        publisher: EventPublisher,
+        chain: ProviderChain,
+        *,
+        bucket: str,
     ) -> None:
         self._pool = pool
         self._s3 = s3

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -43,6 +43,9 @@ from collections_chat import dynamo
 from collections_chat.dynamo import Item
 from collections_chat.keys import thread_pk
 
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
 MAX_ITEM_BYTES = 390_000
 """Below DynamoDB's 400 KB item limit, leaving room for key and attribute names."""
 
@@ -56,7 +59,7 @@ class DynamoDBSaver(BaseCheckpointSaver[int]):
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         *,
         table: str,
         owner: str,

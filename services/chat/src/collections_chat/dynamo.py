@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioboto3.dynamodb.table import BatchWriter
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+    from types_aiobotocore_dynamodb.type_defs import PaginatorConfigTypeDef
 
 Item = dict[str, Any]
 """An item as plain values: ``str``, ``int`` (we store no fractional numbers), ``bytes``."""
@@ -58,7 +62,7 @@ def live(item: Item, now: float) -> bool:
     return expires_at > now
 
 
-async def get(client: Any, table: str, pk: str, sk: str) -> Item | None:
+async def get(client: DynamoDBClient, table: str, pk: str, sk: str) -> Item | None:
     """One item by key, strongly consistent."""
     response = await client.get_item(TableName=table, Key=key(pk, sk), ConsistentRead=True)
     item = response.get("Item")
@@ -66,7 +70,7 @@ async def get(client: Any, table: str, pk: str, sk: str) -> Item | None:
 
 
 async def query(
-    client: Any,
+    client: DynamoDBClient,
     table: str,
     pk: str,
     prefix: str = "",
@@ -92,14 +96,14 @@ async def query(
     }
     if projection:
         params["ProjectionExpression"] = projection
-    pages = {"MaxItems": limit, "PageSize": limit} if limit else {}
+    pages: PaginatorConfigTypeDef = {"MaxItems": limit, "PageSize": limit} if limit else {}
     async for page in client.get_paginator("query").paginate(**params, PaginationConfig=pages):
         for item in page.get("Items", []):
             yield from_wire(item)
 
 
 async def write_batch(
-    client: Any,
+    client: DynamoDBClient,
     table: str,
     *,
     puts: Iterable[Mapping[str, Any]] = (),
@@ -119,7 +123,7 @@ async def write_batch(
             await batch.delete_item(Key=key(pk, sk))
 
 
-async def delete_partition(client: Any, table: str, pk: str) -> int:
+async def delete_partition(client: DynamoDBClient, table: str, pk: str) -> int:
     """Delete every item under ``pk`` (expired or not); returns how many there were."""
     keys = [
         (item["pk"], item["sk"]) async for item in query(client, table, pk, projection="pk, sk")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 from botocore.exceptions import ClientError
@@ -18,6 +18,9 @@ from botocore.exceptions import ClientError
 from collections_chat import dynamo
 from collections_chat.dynamo import Item
 from collections_chat.keys import is_session_id, session_sk, user_pk
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
 
 
 class SessionRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,7 +37,7 @@ class SessionStore:
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         *,
         table: str,
         ttl_seconds: int,

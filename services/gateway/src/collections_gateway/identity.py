@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -16,6 +16,9 @@ from collections_shared.errors import (
     UnauthorizedError,
 )
 from collections_shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from types_aiobotocore_cognito_idp import CognitoIdentityProviderClient
 
 log = get_logger(__name__)
 
@@ -60,7 +63,14 @@ def _translate(error: ClientError) -> ProblemError:  # noqa: PLR0911 - one case 
 
 
 class IdentityService:
-    def __init__(self, cognito: Any, *, pool_id: str, client_id: str, auto_confirm: bool) -> None:
+    def __init__(
+        self,
+        cognito: CognitoIdentityProviderClient,
+        *,
+        pool_id: str,
+        client_id: str,
+        auto_confirm: bool,
+    ) -> None:
         self._cognito = cognito
         self._pool_id = pool_id
         self._client_id = client_id

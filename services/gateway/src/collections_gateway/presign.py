@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
 
 
 def upload_conditions(
@@ -26,7 +29,7 @@ def upload_conditions(
 
 
 async def presigned_post(
-    s3: Any,
+    s3: S3Client,
     *,
     bucket: str,
     user_id: str,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
 from collections_shared.domain.keys import derivative_prefix, user_prefix
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+    from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
 
 _MAX_CACHED_URLS = 20_000
 
@@ -22,7 +26,7 @@ class S3Objects:
     """
 
     def __init__(
-        self, client: Any, *, bucket: str, url_expiry: int, signer: Any | None = None
+        self, client: S3Client, *, bucket: str, url_expiry: int, signer: Any | None = None
     ) -> None:
         self.client = client
         self.signer = signer or client
@@ -91,7 +95,9 @@ class S3Objects:
         deleted = 0
         paginator = self.client.get_paginator("list_objects_v2")
         async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+            keys: list[ObjectIdentifierTypeDef] = [
+                {"Key": entry["Key"]} for entry in page.get("Contents", [])
+            ]
             if keys:
                 await self.client.delete_objects(
                     Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True}

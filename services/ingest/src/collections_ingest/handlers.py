@@ -9,7 +9,7 @@ generation. A redelivery after a crash between the commit and the publish finds 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,6 +39,9 @@ from collections_shared.repository.items import get_item
 from collections_shared.repository.preferences import load_preferences
 from collections_shared.worker import item_failer
 
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+
 log = get_logger(__name__)
 
 # Failures that another attempt cannot fix; anything else at ingest may be retried by a redrive.
@@ -55,7 +58,9 @@ FINAL_CODES = frozenset(
 
 
 class IngestHandler:
-    def __init__(self, pool: Pool, s3: Any, publisher: EventPublisher, settings: Settings) -> None:
+    def __init__(
+        self, pool: Pool, s3: S3Client, publisher: EventPublisher, settings: Settings
+    ) -> None:
         self._pool = pool
         self._s3 = s3
         self._publisher = publisher

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import asyncpg
 from botocore.exceptions import BotoCoreError, ClientError
@@ -41,6 +41,9 @@ from collections_shared.events import (
 from collections_shared.logging import bind_unit_of_work, get_logger
 from collections_shared.publisher import EventPublisher
 from collections_shared.worker import fail_item
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
 
 log = get_logger(__name__)
 
@@ -97,7 +100,7 @@ class Reconciler:
     def __init__(
         self,
         pool: Pool,
-        s3: Any,
+        s3: S3Client,
         publisher: EventPublisher,
         settings: Settings,
         clock: Callable[[], datetime] = utc_now,
