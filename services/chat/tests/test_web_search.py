@@ -18,7 +18,6 @@ from collections_devtools.fakes.tavily import FakeTavily, Page, error_reply, res
 from collections_devtools.testing.client import TestClient
 from collections_shared.settings import ConfigError, parse_settings
 
-Client = TestClient
 WIKI = "https://en.wikipedia.org/wiki/Lighthouse"
 
 
@@ -39,11 +38,11 @@ def fx_anthropic_api() -> Iterator[FakeAnthropic]:
 @pytest.fixture(name="chat_app")
 def fx_chat_app(
     make_settings: Callable[..., Settings], anthropic_api: FakeAnthropic, tavily_api: FakeTavily
-) -> Callable[..., AbstractAsyncContextManager[Client]]:
+) -> Callable[..., AbstractAsyncContextManager[TestClient]]:
     """``async with chat_app(**settings)``: chat with Claude (faked) and, by default, Tavily."""
 
     @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[Client]:
+    async def start(**overrides: Any) -> AsyncIterator[TestClient]:
         values: dict[str, Any] = {
             "anthropic_api_key": "test-key",
             "anthropic_base_url": anthropic_api.url,

@@ -9,23 +9,23 @@ from collections_devtools.testing.api import ApiUser as User
 from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.library import Library
 
-Client = TestClient
 
-
-async def _album(client: Client, user: User, name: str = "Holidays") -> dict[str, Any]:
+async def _album(client: TestClient, user: User, name: str = "Holidays") -> dict[str, Any]:
     response = await client.post("/albums", json={"name": name}, headers=user.headers)
     assert 201 == response.status_code, response.text
     album: dict[str, Any] = response.json()
     return album
 
 
-async def _members(client: Client, user: User, album_id: str) -> list[str]:
+async def _members(client: TestClient, user: User, album_id: str) -> list[str]:
     page = await client.get(f"/items?album_id={album_id}", headers=user.headers)
     assert 200 == page.status_code, page.text
     return [item["id"] for item in page.json()["items"]]
 
 
-async def test_an_album_is_created_listed_renamed_and_deleted(client: Client, alice: User) -> None:
+async def test_an_album_is_created_listed_renamed_and_deleted(
+    client: TestClient, alice: User
+) -> None:
     """A new album is empty and listed; PATCH renames it; DELETE removes it from the list."""
     album = await _album(client, alice, "  Holidays  ")
     assert ("Holidays", "", 0, None, None) == (
@@ -48,7 +48,7 @@ async def test_an_album_is_created_listed_renamed_and_deleted(client: Client, al
     assert 404 == (await client.get(f"/albums/{album['id']}", headers=alice.headers)).status_code
 
 
-async def test_bad_album_input_is_a_clear_4xx(client: Client, alice: User) -> None:
+async def test_bad_album_input_is_a_clear_4xx(client: TestClient, alice: User) -> None:
     """A blank or over-long name, an unknown field or a NUL character is a 422, never a 500."""
     album = await _album(client, alice)
     cases = [
@@ -69,7 +69,7 @@ async def test_bad_album_input_is_a_clear_4xx(client: Client, alice: User) -> No
 
 
 async def test_adding_and_removing_members_is_idempotent_with_an_outcome_per_id(
-    client: Client, alice: User, bob: User, library: Library
+    client: TestClient, alice: User, bob: User, library: Library
 ) -> None:
     """Adding twice is done then unchanged; Bob's and unknown ids fail as not_found, alone."""
     album = await _album(client, alice)
@@ -112,7 +112,7 @@ async def test_adding_and_removing_members_is_idempotent_with_an_outcome_per_id(
 
 
 async def test_deleting_an_album_keeps_its_items_and_deleting_an_item_leaves_its_albums(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """Albums hold references: the album goes, the item stays; the item goes, the album stays."""
     first, second = await _album(client, alice, "One"), await _album(client, alice, "Two")
@@ -133,7 +133,7 @@ async def test_deleting_an_album_keeps_its_items_and_deleting_an_item_leaves_its
 
 
 async def test_the_cover_is_the_chosen_member_else_the_latest_with_a_thumbnail(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """No thumbnail, no cover; then the newest processed member; a chosen cover wins."""
     album = await _album(client, alice)
@@ -161,7 +161,7 @@ async def test_the_cover_is_the_chosen_member_else_the_latest_with_a_thumbnail(
 
 
 async def test_another_users_album_is_404_on_every_route(
-    client: Client, alice: User, bob: User, library: Library
+    client: TestClient, alice: User, bob: User, library: Library
 ) -> None:
     """Bob cannot read, change, fill, empty, share, list or search in Alice's album."""
     album = await _album(client, alice)

@@ -19,7 +19,6 @@ from collections_shared.domain.analysis import Analysis, Provenance, ProviderFai
 from collections_shared.events import decode_envelope
 from collections_shared.repository.analyses import insert_analysis
 
-Client = TestClient
 LOCAL = Analysis(
     category="food",
     summary="A photo with a bowl, mostly red.",
@@ -37,7 +36,7 @@ async def fx_pool(database: DatabaseUnderTest) -> AsyncIterator[Pool]:
     await pool.close()
 
 
-async def analyzed_item(client: Client, pool: Pool, user: User, *, seed: int = 1) -> str:
+async def analyzed_item(client: TestClient, pool: Pool, user: User, *, seed: int = 1) -> str:
     """An uploaded item with one ``local`` analysis whose second provider answered."""
     item_id = (await upload(client, user, jpeg(seed=seed))).json()["id"]
     async with tenant_transaction(pool, user.user_id) as connection:
@@ -68,7 +67,7 @@ async def embedder_events(aws: AwsStack) -> list[Any]:
 
 
 async def test_edit_makes_a_user_version_and_asks_for_an_embedding(
-    client: Client, pool: Pool, alice: User, aws: AwsStack
+    client: TestClient, pool: Pool, alice: User, aws: AwsStack
 ) -> None:
     """PATCH stores version 2 by ``user`` with the edited fields, and AnalysisComplete follows."""
     item_id = await analyzed_item(client, pool, alice)
@@ -99,7 +98,7 @@ async def test_edit_makes_a_user_version_and_asks_for_an_embedding(
 
 
 async def test_versions_list_says_what_changed_and_restore_copies_an_old_one(
-    client: Client, pool: Pool, alice: User
+    client: TestClient, pool: Pool, alice: User
 ) -> None:
     """Versions come newest first with their changes; a restore is a new version like the old."""
     item_id = await analyzed_item(client, pool, alice)
@@ -126,7 +125,7 @@ async def test_versions_list_says_what_changed_and_restore_copies_an_old_one(
     )
 
 
-async def test_invalid_edits_are_422(client: Client, pool: Pool, alice: User) -> None:
+async def test_invalid_edits_are_422(client: TestClient, pool: Pool, alice: User) -> None:
     """Unknown fields, values over a cap, an unknown category and an empty edit are refused."""
     item_id = await analyzed_item(client, pool, alice)
     bad = [
@@ -148,7 +147,7 @@ async def test_invalid_edits_are_422(client: Client, pool: Pool, alice: User) ->
 
 
 async def test_restore_of_missing_or_current_version(
-    client: Client, pool: Pool, alice: User
+    client: TestClient, pool: Pool, alice: User
 ) -> None:
     """A version that does not exist is 404; restoring the current one is a 409."""
     item_id = await analyzed_item(client, pool, alice)
@@ -157,7 +156,7 @@ async def test_restore_of_missing_or_current_version(
     assert (404, 409) == (missing.status_code, current.status_code)
 
 
-async def test_item_without_analysis_cannot_be_edited(client: Client, alice: User) -> None:
+async def test_item_without_analysis_cannot_be_edited(client: TestClient, alice: User) -> None:
     """An item the analyzer has not reached yet answers 409 ``not_analyzed``."""
     item_id = (await upload(client, alice, jpeg(seed=9))).json()["id"]
     response = await client.patch(
@@ -167,7 +166,7 @@ async def test_item_without_analysis_cannot_be_edited(client: Client, alice: Use
 
 
 async def test_another_users_item_is_404(
-    client: Client, pool: Pool, alice: User, bob: User
+    client: TestClient, pool: Pool, alice: User, bob: User
 ) -> None:
     """Bob can neither list, edit nor restore Alice's versions, and learns nothing about them."""
     item_id = await analyzed_item(client, pool, alice)

@@ -18,10 +18,8 @@ from collections_devtools.testing.api import ApiUser, sign_up, upload
 from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.images import jpeg
 
-Client = TestClient
 
-
-async def _user(client: Client) -> ApiUser:
+async def _user(client: TestClient) -> ApiUser:
     return await sign_up(client, f"sec-{uuid.uuid4().hex[:8]}@example.com")
 
 
@@ -62,7 +60,7 @@ async def test_cors_allows_only_listed_origins(gateway: Callable[..., Any]) -> N
     assert "*" != evil.headers.get("access-control-allow-origin")
 
 
-async def test_responses_carry_security_headers_and_request_ids(client: Client) -> None:
+async def test_responses_carry_security_headers_and_request_ids(client: TestClient) -> None:
     """Every response, errors included, has nosniff, frame denial and a request id."""
     ok = await client.get("/health", headers={"X-Request-ID": "abcdef12-client-id"})
     missing = await client.get("/no/such/route")
@@ -74,7 +72,7 @@ async def test_responses_carry_security_headers_and_request_ids(client: Client) 
     assert missing.headers["x-request-id"] == missing.json()["request_id"]
 
 
-async def test_bogus_request_id_is_replaced(client: Client) -> None:
+async def test_bogus_request_id_is_replaced(client: TestClient) -> None:
     """A request id with odd characters is not echoed into headers or logs."""
     with capture_logs(processors=[merge_contextvars]) as logs:
         response = await client.get("/items", headers={"X-Request-ID": "bad id <script>"})
@@ -93,7 +91,7 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-async def test_forged_tokens_are_401_without_detail(client: Client, alice: ApiUser) -> None:
+async def test_forged_tokens_are_401_without_detail(client: TestClient, alice: ApiUser) -> None:
     """A re-signed, unsigned or tampered token is a plain 401 that explains nothing."""
     header, payload, signature = alice.token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -111,7 +109,7 @@ async def test_forged_tokens_are_401_without_detail(client: Client, alice: ApiUs
 
 
 async def test_text_the_database_cannot_store_is_a_clean_422(
-    client: Client, alice: ApiUser
+    client: TestClient, alice: ApiUser
 ) -> None:
     """A request the database cannot take is still a clean client error, never a stack trace.
 
@@ -124,7 +122,7 @@ async def test_text_the_database_cannot_store_is_a_clean_422(
     assert "asyncpg" not in response.text and "Traceback" not in response.text
 
 
-async def test_web_ui_is_served_with_a_strict_content_security_policy(client: Client) -> None:
+async def test_web_ui_is_served_with_a_strict_content_security_policy(client: TestClient) -> None:
     """The page and its scripts load from the gateway; the page forbids inline and foreign code."""
     page = await client.get("/")
     script = await client.get("/static/app.js")
@@ -177,7 +175,7 @@ async def test_chat_stream_errors_are_relayed_as_errors(gateway: Callable[..., A
     assert "no session" == response.json()["detail"]
 
 
-async def test_an_unreachable_chat_service_is_a_503(client: Client, alice: ApiUser) -> None:
+async def test_an_unreachable_chat_service_is_a_503(client: TestClient, alice: ApiUser) -> None:
     """With nothing listening upstream the stream is a 503 problem, and no LLM quota is spent."""
     response = await client.post("/chat/stream", json={"message": "hello"}, headers=alice.headers)
     assert 503 == response.status_code

@@ -18,8 +18,6 @@ from collections_devtools.testing.api import sign_up
 from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.library import Library
 
-Client = TestClient
-
 
 @dataclass
 class Shared:
@@ -30,7 +28,7 @@ class Shared:
 
 
 async def _shared_album(
-    client: Client, user: User, library: Library, *, members: int = 3, **share: Any
+    client: TestClient, user: User, library: Library, *, members: int = 3, **share: Any
 ) -> Shared:
     album = (await client.post("/albums", json={"name": "Reef"}, headers=user.headers)).json()
     items = [await library.upload(user) for _ in range(members)]
@@ -47,7 +45,7 @@ async def _shared_album(
 
 
 async def test_a_link_shows_exactly_the_albums_items_without_login(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """No token needed; the album's processed members only, with gateway thumbnail URLs."""
     shared = await _shared_album(client, alice, library)
@@ -72,7 +70,7 @@ async def test_a_link_shows_exactly_the_albums_items_without_login(
 
 
 async def test_a_visitor_never_sees_originals_exif_locations_or_the_owner(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """No S3 URL, key, user id, camera, position or analysis text in anything a link returns."""
     shared = await _shared_album(client, alice, library, members=1)
@@ -92,7 +90,7 @@ async def test_a_visitor_never_sees_originals_exif_locations_or_the_owner(
 
 
 async def test_analyses_are_shown_only_when_the_owner_opts_in(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """With include_analysis the summary and tags appear; without, they do not."""
     shared = await _shared_album(client, alice, library, members=1, include_analysis=True)
@@ -122,7 +120,7 @@ async def test_analyses_are_shown_only_when_the_owner_opts_in(
 
 
 async def test_guessed_and_malformed_tokens_are_404(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """A random token of the right shape, a wrong one, and injection attempts are all 404."""
     shared = await _shared_album(client, alice, library, members=1)
@@ -141,7 +139,7 @@ async def test_guessed_and_malformed_tokens_are_404(
         assert "Reef" not in response.text
 
 
-async def test_path_tricks_reach_nothing(client: Client, alice: User, library: Library) -> None:
+async def test_path_tricks_reach_nothing(client: TestClient, alice: User, library: Library) -> None:
     """Traversal, encoded slashes and extra segments never reach another route or an item."""
     shared = await _shared_album(client, alice, library, members=1)
     item_id = shared.items[0]
@@ -163,7 +161,7 @@ async def test_path_tricks_reach_nothing(client: Client, alice: User, library: L
 
 
 async def test_expired_revoked_and_replaced_links_are_404(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """Past its expiry a link is 404; sharing again retires the old token; DELETE revokes."""
     shared = await _shared_album(client, alice, library, members=1)
@@ -207,7 +205,7 @@ async def test_expired_revoked_and_replaced_links_are_404(
 
 
 async def test_an_item_removed_or_deleted_after_sharing_is_404(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """Removing a member hides it from the link at once; deleting an album kills its link."""
     shared = await _shared_album(client, alice, library, members=2)
@@ -229,7 +227,7 @@ async def test_an_item_removed_or_deleted_after_sharing_is_404(
 
 
 async def test_a_link_never_opens_another_album_or_user(
-    client: Client, alice: User, bob: User, library: Library
+    client: TestClient, alice: User, bob: User, library: Library
 ) -> None:
     """Items of Alice's other album and of Bob's shared album are 404 through Alice's link."""
     shared = await _shared_album(client, alice, library, members=1)
@@ -244,7 +242,7 @@ async def test_a_link_never_opens_another_album_or_user(
 
 
 async def test_shared_pages_paginate_newest_taken_first(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """limit and cursor page through the link's items; a forged cursor is a 422."""
     shared = await _shared_album(client, alice, library, members=3)
@@ -276,7 +274,7 @@ async def test_each_link_has_its_own_rate_limit(
 
 
 async def test_request_logs_never_carry_a_token(
-    client: Client, alice: User, library: Library, capfd: Any
+    client: TestClient, alice: User, library: Library, capfd: Any
 ) -> None:
     """The request log names the route of a link, never its token."""
     shared = await _shared_album(client, alice, library, members=1)
@@ -288,7 +286,7 @@ async def test_request_logs_never_carry_a_token(
     assert shared.token not in logged
 
 
-async def test_the_shared_page_is_served_without_login_or_referrer(client: Client) -> None:
+async def test_the_shared_page_is_served_without_login_or_referrer(client: TestClient) -> None:
     """``/shared`` is the visitor's page: no token in its URL, a strict CSP, no Referer sent."""
     page = await client.get("/shared")
     assert 200 == page.status_code

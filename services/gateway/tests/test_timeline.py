@@ -10,20 +10,18 @@ from collections_devtools.testing.api import ApiUser as User
 from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.library import Library
 
-Client = TestClient
-
 
 def _when(year: int, month: int, day: int = 1) -> datetime:
     return datetime(year, month, day, 12, tzinfo=UTC)
 
 
-async def _ids(client: Client, user: User, query: str) -> list[str]:
+async def _ids(client: TestClient, user: User, query: str) -> list[str]:
     response = await client.get(f"/items?{query}", headers=user.headers)
     assert 200 == response.status_code, response.text
     return [item["id"] for item in response.json()["items"]]
 
 
-async def _all_pages(client: Client, user: User, query: str) -> list[str]:
+async def _all_pages(client: TestClient, user: User, query: str) -> list[str]:
     seen: list[str] = []
     cursor = ""
     while True:
@@ -35,7 +33,7 @@ async def _all_pages(client: Client, user: User, query: str) -> list[str]:
 
 
 async def test_sort_by_taken_uses_the_exif_date_else_the_upload_time(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """A photo taken in 2019 sorts before one of 2021; one without a date sorts by its upload."""
     old = await library.upload(alice, taken_at=_when(2019, 5))
@@ -49,7 +47,7 @@ async def test_sort_by_taken_uses_the_exif_date_else_the_upload_time(
 
 
 async def test_from_and_to_bound_the_sort_date(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """``from`` is inclusive, ``to`` exclusive, and naive date-times are UTC."""
     march = await library.upload(alice, taken_at=_when(2022, 3, 1))
@@ -67,7 +65,7 @@ async def test_from_and_to_bound_the_sort_date(
 
 
 async def test_pages_are_stable_while_items_arrive(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """Items uploaded between pages never repeat or shift a row; every earlier item is seen."""
     before = [await library.upload(alice, taken_at=_when(2020, 1, day)) for day in range(1, 6)]
@@ -81,7 +79,7 @@ async def test_pages_are_stable_while_items_arrive(
 
 
 async def test_a_cursor_only_works_for_the_order_it_was_made_for(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """A cursor of sort=taken used with sort=uploaded, or forged, is a 422 naming the cursor."""
     for _ in range(2):
@@ -99,7 +97,7 @@ async def test_a_cursor_only_works_for_the_order_it_was_made_for(
 
 
 async def test_album_pages_follow_the_taken_date_even_when_it_changes(
-    client: Client, alice: User, library: Library
+    client: TestClient, alice: User, library: Library
 ) -> None:
     """Album members sort by date taken; an EXIF date learned after adding moves the item."""
     album = (await client.post("/albums", json={"name": "Trip"}, headers=alice.headers)).json()
@@ -125,7 +123,7 @@ async def test_album_pages_follow_the_taken_date_even_when_it_changes(
 
 
 async def test_favourites_are_starred_idempotently_and_filter_lists(
-    client: Client, alice: User, bob: User, library: Library
+    client: TestClient, alice: User, bob: User, library: Library
 ) -> None:
     """PUT twice stars once, DELETE unstars; favorite=true/false filter; Bob gets 404."""
     starred, plain = await library.upload(alice), await library.upload(alice)
@@ -155,7 +153,7 @@ async def test_favourites_are_starred_idempotently_and_filter_lists(
 
 
 async def test_the_timeline_counts_items_per_month(
-    client: Client, alice: User, bob: User, library: Library
+    client: TestClient, alice: User, bob: User, library: Library
 ) -> None:
     """Months with items, newest first, in UTC; filters apply; another user's items never count."""
     for moment in (_when(2021, 1, 3), _when(2021, 1, 30), _when(2020, 12, 31), _when(2019, 7)):
