@@ -52,38 +52,21 @@ RECEIVES_BEFORE_DLQ = 5  # the queues' redrive policy (collections_devtools.prov
 OUTAGE_SECONDS = 10
 
 
-class SwitchableFake(FakeAnthropic):
-    """The fake Messages API; while ``failing`` is set, every request gets that reply."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.failing: Reply | None = None
-
-    def next_reply(self) -> Reply:
-        """The failure while one is set, else the scripted or default success."""
-        failing = self.failing
-        return failing if failing is not None else super().next_reply()
-
-
 @pytest.fixture(scope="module", name="fake")
-def fx_fake() -> Iterator[SwitchableFake]:
-    fake = SwitchableFake()
-    fake.start()
-    try:
+def fx_fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
         yield fake
-    finally:
-        fake.close()
 
 
 @pytest.fixture(scope="module", name="dependency_stack")
-async def fx_dependency_stack(fake: SwitchableFake) -> AsyncIterator[LocalStack]:
+async def fx_dependency_stack(fake: FakeAnthropic) -> AsyncIterator[LocalStack]:
     """A stack whose analyzer asks the fake Anthropic API first, then the local analyzer."""
     with restartable_home("dependencies") as home:
         async with _running(home, fake) as running:
             yield running
 
 
-def _running(home: Path, fake: SwitchableFake) -> AbstractAsyncContextManager[LocalStack]:
+def _running(home: Path, fake: FakeAnthropic) -> AbstractAsyncContextManager[LocalStack]:
     return running_stack(
         home,
         ANALYZER_PROVIDERS="anthropic,local",
@@ -109,7 +92,7 @@ async def fx_api(dependency_stack: LocalStack) -> AsyncIterator[httpx.AsyncClien
 
 
 @pytest.fixture(autouse=True)
-def _healthy_fake(fake: SwitchableFake) -> Iterator[None]:
+def _healthy_fake(fake: FakeAnthropic) -> Iterator[None]:
     fake.failing = None
     yield
     fake.failing = None
@@ -129,7 +112,7 @@ def _provider(item: dict[str, Any]) -> str:
 
 
 async def test_healthy_provider_answers_first(
-    api: httpx.AsyncClient, user: ApiUser, fake: SwitchableFake
+    api: httpx.AsyncClient, user: ApiUser, fake: FakeAnthropic
 ) -> None:
     """With the fake answering, the analysis comes from ``anthropic`` on the first request."""
     sent = len(fake.requests)
@@ -151,7 +134,7 @@ async def test_healthy_provider_answers_first(
     ids=["timeout", "http_500", "http_503", "http_529"],
 )
 async def test_failing_provider_is_retried_then_local_takes_over(
-    api: httpx.AsyncClient, user: ApiUser, fake: SwitchableFake, failure: Reply
+    api: httpx.AsyncClient, user: ApiUser, fake: FakeAnthropic, failure: Reply
 ) -> None:
     """A provider timing out or answering 5xx is tried 3 times per item, then ``local`` answers."""
     fake.failing = failure
@@ -163,7 +146,7 @@ async def test_failing_provider_is_retried_then_local_takes_over(
 
 
 async def test_failing_sole_provider_fails_the_item_with_its_reason(
-    dependency_stack: LocalStack, api: httpx.AsyncClient, user: ApiUser, fake: SwitchableFake
+    dependency_stack: LocalStack, api: httpx.AsyncClient, user: ApiUser, fake: FakeAnthropic
 ) -> None:
     """With ``anthropic`` alone answering 500, the item ends failed at ``analyze``, code kept."""
     fake.failing = server_error(500)
@@ -200,7 +183,7 @@ async def _eventually_dead_lettered(stack: LocalStack, queue: str, within: float
 
 
 async def test_a_slow_provider_delays_items_but_never_fails_them_as_stuck(
-    dependency_stack: LocalStack, api: httpx.AsyncClient, user: ApiUser, fake: SwitchableFake
+    dependency_stack: LocalStack, api: httpx.AsyncClient, user: ApiUser, fake: FakeAnthropic
 ) -> None:
     """A backlog longer than the stuck timeout is waited out: re-drives back off, nothing fails."""
     fake.failing = slow(tool_use_reply(SAMPLE_ANALYSIS), 0.9)  # one analysis at a time, ~1 s each
@@ -258,7 +241,7 @@ async def test_postgres_outage_pauses_everything_and_the_same_processes_resume(
     dependency_stack: LocalStack,
     api: httpx.AsyncClient,
     user: ApiUser,
-    fake: SwitchableFake,
+    fake: FakeAnthropic,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """PostgreSQL down: 503s naming ``database``, no message acknowledged; back up: all finish."""

@@ -22,7 +22,6 @@ import pytest
 from collections_devtools.fakes.anthropic import (
     SAMPLE_ANALYSIS,
     FakeAnthropic,
-    Reply,
     error_reply,
 )
 from collections_devtools.fakes.voyage import FakeVoyage
@@ -36,26 +35,10 @@ from collections_devtools.testing.terminal import wait_terminal
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 
 
-class SwitchableFake(FakeAnthropic):
-    """The fake Messages API; while ``failing`` is set, every request gets that reply."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.failing: Reply | None = None
-
-    def next_reply(self) -> Reply:
-        failing = self.failing
-        return failing if failing is not None else super().next_reply()
-
-
 @pytest.fixture(scope="module", name="fake")
-def fx_fake() -> Iterator[SwitchableFake]:
-    fake = SwitchableFake()
-    fake.start()
-    try:
+def fx_fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
         yield fake
-    finally:
-        fake.close()
 
 
 @pytest.fixture(scope="module", name="voyage")
@@ -66,7 +49,7 @@ def fx_voyage() -> Iterator[FakeVoyage]:
 
 @pytest.fixture(scope="module", name="stack")
 async def fx_stack(
-    fake: SwitchableFake, tmp_path_factory: pytest.TempPathFactory
+    fake: FakeAnthropic, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LocalStack]:
     async with running_stack(
         tmp_path_factory.mktemp("understanding") / "state",
@@ -92,7 +75,7 @@ async def fx_user(api: httpx.AsyncClient) -> ApiUser:
 
 
 @pytest.fixture(autouse=True)
-def _healthy_fake(fake: SwitchableFake) -> Iterator[None]:
+def _healthy_fake(fake: FakeAnthropic) -> Iterator[None]:
     fake.failing = None
     yield
     fake.failing = None
@@ -113,7 +96,7 @@ async def _one(api: httpx.AsyncClient, user: ApiUser, seed: int) -> dict[str, An
 
 
 async def test_a_rejected_key_is_a_visible_fallback(
-    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser, fake: SwitchableFake
+    stack: LocalStack, api: httpx.AsyncClient, user: ApiUser, fake: FakeAnthropic
 ) -> None:
     """401 from Anthropic: local answers, the analysis says why, /health says degraded."""
     fake.failing = error_reply(401, "authentication_error", "invalid x-api-key")

@@ -264,6 +264,8 @@ class FakeAnthropic:
         self.requests: list[RecordedRequest] = []
         self._replies: deque[Reply | Responder] = deque()
         self._default = default
+        self.failing: Reply | None = None
+        """While set, every request gets this reply (an outage), script or not."""
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -286,6 +288,9 @@ class FakeAnthropic:
     def next_reply(self) -> Reply | Responder:
         """The next scripted reply; once the script is exhausted, the default responder or a
         valid analysis."""
+        failing = self.failing
+        if failing is not None:
+            return failing
         with self._lock:
             if self._replies:
                 return self._replies.popleft()

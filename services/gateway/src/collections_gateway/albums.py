@@ -7,6 +7,7 @@ deleting an item removes it from every album. Another user's album id is a 404 e
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -29,7 +30,7 @@ from collections_gateway.repositories import sharing as share_sql
 from collections_gateway.repositories.albums import AlbumRow
 from collections_gateway.s3objects import S3Objects
 from collections_gateway.sharing import new_token
-from collections_shared.db import Pool, tenant_transaction
+from collections_shared.db import Connection, Pool, tenant_transaction
 from collections_shared.errors import ConflictError, NotFoundError, ValidationFailedError
 
 MAX_ALBUMS = 1000
@@ -40,6 +41,12 @@ def _name(value: str) -> str:
     if not name:
         raise ValidationFailedError("an album needs a name", code="empty_name")
     return name
+
+
+MembershipChange = Callable[
+    [Connection, str, uuid.UUID, list[uuid.UUID]], Awaitable[dict[uuid.UUID, bool]]
+]
+"""Adds or removes album members; says per item whether it changed anything."""
 
 
 class AlbumsService:
@@ -113,27 +120,30 @@ class AlbumsService:
         self, user_id: str, album_id: uuid.UUID, item_ids: list[uuid.UUID]
     ) -> BatchResult:
         """Add items (idempotent): ``done`` added, ``unchanged`` already a member."""
-        wanted = list(dict.fromkeys(item_ids))
-        async with tenant_transaction(self.pool, user_id) as connection:
-            if not await album_sql.lock_album(connection, user_id, album_id):
-                raise NotFoundError("no such album")
-            added = await album_sql.add_items(connection, user_id, album_id, wanted)
-            if any(added.values()):
-                await album_sql.touch_album(connection, user_id, album_id)
-        return _batch(wanted, added)
+        return await self._change_members(user_id, album_id, item_ids, album_sql.add_items)
 
     async def remove_items(
         self, user_id: str, album_id: uuid.UUID, item_ids: list[uuid.UUID]
     ) -> BatchResult:
         """Remove members (idempotent): ``done`` removed, ``unchanged`` was not a member."""
+        return await self._change_members(user_id, album_id, item_ids, album_sql.remove_items)
+
+    async def _change_members(
+        self,
+        user_id: str,
+        album_id: uuid.UUID,
+        item_ids: list[uuid.UUID],
+        change: MembershipChange,
+    ) -> BatchResult:
+        # The album row is locked so concurrent changes of one album's members serialise.
         wanted = list(dict.fromkeys(item_ids))
         async with tenant_transaction(self.pool, user_id) as connection:
             if not await album_sql.lock_album(connection, user_id, album_id):
                 raise NotFoundError("no such album")
-            removed = await album_sql.remove_items(connection, user_id, album_id, wanted)
-            if any(removed.values()):
+            changed = await change(connection, user_id, album_id, wanted)
+            if any(changed.values()):
                 await album_sql.touch_album(connection, user_id, album_id)
-        return _batch(wanted, removed)
+        return _batch(wanted, changed)
 
     async def share(
         self, user_id: str, album_id: uuid.UUID, request: ShareRequest, *, base_url: str
