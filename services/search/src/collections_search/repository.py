@@ -88,6 +88,32 @@ async def keyword(
     return [(row["id"], float(row["rank"])) for row in rows]
 
 
+def vector_query(
+    user_id: str, *, model: str, embedding: list[float], filters: Filters, limit: int
+) -> tuple[str, list[Any]]:
+    """The nearest-items SQL and its parameters (separate so its plan can be checked).
+
+    The dimension is inlined as a literal, not a parameter: the HNSW indexes are partial
+    (``WHERE dimensions = 384``), and a generic plan (asyncpg switches a prepared statement to
+    one after five runs) cannot prove ``dimensions = $n`` implies that predicate, so it would
+    fall back to an exact scan. It is ``len()`` of the vector, an int, so inlining is safe.
+    """
+    dims = len(embedding)
+    column = f"e.embedding::vector({dims})" if dims in INDEXED_DIMENSIONS else "e.embedding"
+    params = _Params(embedding, model)
+    where = _filter_sql(user_id, filters, params)
+    limit_param = params.add(limit)
+    sql = f"""SELECT e.item_id, {column} <=> $1::vector({dims}) AS distance
+                FROM embeddings e
+                JOIN items i ON i.id = e.item_id
+                JOIN analyses a ON a.id = i.latest_analysis_id
+               WHERE e.model = $2 AND e.dimensions = {dims} AND e.user_id = i.user_id
+                 AND {where}
+               ORDER BY {column} <=> $1::vector({dims})
+               LIMIT {limit_param}"""
+    return sql, params.values
+
+
 async def vector(
     connection: Connection,
     user_id: str,
@@ -103,23 +129,12 @@ async def vector(
     ``hnsw.iterative_scan`` keeps scanning until enough rows survive the tenant and filter
     conditions (pgvector ≥ 0.8), so a small tenant in a big table still gets ``limit`` results.
     """
-    dims = len(embedding)
-    column = f"e.embedding::vector({dims})" if dims in INDEXED_DIMENSIONS else "e.embedding"
     await connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
     await connection.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
-    params = _Params(embedding, model, dims)
-    where = _filter_sql(user_id, filters, params)
-    limit_param = params.add(limit)
-    rows = await connection.fetch(
-        f"""SELECT e.item_id, {column} <=> $1::vector({dims}) AS distance
-              FROM embeddings e
-              JOIN items i ON i.id = e.item_id
-              JOIN analyses a ON a.id = i.latest_analysis_id
-             WHERE e.model = $2 AND e.dimensions = $3 AND e.user_id = i.user_id AND {where}
-             ORDER BY {column} <=> $1::vector({dims})
-             LIMIT {limit_param}""",
-        *params.values,
+    sql, values = vector_query(
+        user_id, model=model, embedding=embedding, filters=filters, limit=limit
     )
+    rows = await connection.fetch(sql, *values)
     results = [(row["item_id"], 1.0 - float(row["distance"])) for row in rows]
     # relaxed_order may return rows slightly out of order; the caller wants them sorted.
     return sorted(results, key=lambda pair: pair[1], reverse=True)

@@ -1,0 +1,89 @@
+"""The vector query's plan: the partial HNSW index must serve it under a generic plan too."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import asyncpg
+
+from collections_devtools.testing.fixtures import DatabaseUnderTest
+from collections_search.repository import vector_query
+from collections_shared.db import Connection, create_pool, tenant_transaction
+from collections_shared.domain.search import Filters
+
+DIMS = 384
+MODEL = "bench-model"
+
+# Items, their analyses and vectors in one statement (foreign keys are checked at its end).
+_SEED = """
+WITH source AS (
+    SELECT gen_random_uuid() AS item, gen_random_uuid() AS analysis, n
+      FROM generate_series(1, $2) AS n
+), items_in AS (
+    INSERT INTO items (id, user_id, status, original_key, latest_analysis_id)
+    SELECT item, $1, 'searchable', 'k/' || n, analysis FROM source
+), analyses_in AS (
+    INSERT INTO analyses (id, item_id, user_id, version, source_event_id, provider, model,
+                          prompt_version, category, summary, description, tags, objects,
+                          visible_text, colors, setting, data)
+    SELECT analysis, item, $1, 1, gen_random_uuid(), 'local', 'm', 'p', 'other', 'photo', '',
+           '{}', '{}', '', '{}', '', '{}' FROM source
+)
+INSERT INTO embeddings (id, item_id, user_id, analysis_id, model, dimensions, embedding, document)
+SELECT gen_random_uuid(), item, $1, analysis, $3, $4,
+       -- the outer reference makes the subquery run once per row: a different vector each
+       (SELECT array_agg(random() - 0.5) FROM generate_series(1, $4) WHERE n > 0)::real[]::vector,
+       ''
+  FROM source
+"""
+
+
+def _index_scans(node: dict[str, Any]) -> list[str]:
+    own = [node["Index Name"]] if "Index Name" in node else []
+    return own + [name for child in node.get("Plans", []) for name in _index_scans(child)]
+
+
+async def _generic_plan_indexes(connection: Connection, sql: str, args: list[str]) -> list[str]:
+    """Index names in the plan of ``sql``, prepared server-side, under a forced generic plan."""
+    await connection.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    await connection.execute(f"PREPARE nearest AS {sql}")
+    try:
+        explained = await connection.fetchval(
+            f"EXPLAIN (FORMAT JSON) EXECUTE nearest({', '.join(args)})"
+        )
+    finally:
+        await connection.execute("DEALLOCATE nearest")
+    plan = json.loads(explained)[0]["Plan"]
+    return _index_scans(plan)
+
+
+async def test_vector_query_uses_hnsw_index_under_generic_plan(
+    database: DatabaseUnderTest,
+) -> None:
+    """Under a forced generic plan the tenant's nearest-items query scans the HNSW index."""
+    owner = await asyncpg.connect(database.owner_dsn)
+    try:
+        for user_id, count in (("user-a", 300), ("user-b", 3000)):
+            await owner.execute(_SEED, user_id, count, MODEL, DIMS)
+        await owner.execute("ANALYZE")
+    finally:
+        await owner.close()
+    embedding = [random.uniform(-0.5, 0.5) for _ in range(DIMS)]
+    sql, values = vector_query(
+        "user-a", model=MODEL, embedding=embedding, filters=Filters(), limit=10
+    )
+    assert len(values) == 4  # vector, model, user, limit: the dimension is not a parameter
+    args = [f"'[{','.join(map(str, embedding))}]'", f"'{MODEL}'", "'user-a'", "10"]
+    # The same query with the dimension as a parameter: the generic plan it gets cannot prove
+    # the partial index's predicate, which shows the forced generic plan is in effect.
+    parameterised = sql.replace(f"e.dimensions = {DIMS}", "e.dimensions = $5")
+    pool = await create_pool(database.app_dsn, max_size=1)
+    try:
+        async with tenant_transaction(pool, "user-a") as connection:
+            assert "embeddings_hnsw_384" in await _generic_plan_indexes(connection, sql, args)
+            control = await _generic_plan_indexes(connection, parameterised, [*args, str(DIMS)])
+            assert "embeddings_hnsw_384" not in control
+    finally:
+        await pool.close()
