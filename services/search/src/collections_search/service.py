@@ -138,7 +138,9 @@ class SearchService:
     async def _results(
         self, user_id: str, scored: Scored, request: SearchRequest
     ) -> list[SearchResult]:
-        kept = [entry for entry in scored if entry[1] >= request.min_score][: request.limit]
+        # Compared as returned (4 decimals), so a client's min_score of a score it saw keeps it.
+        kept = [(c, round(score, 4)) for c, score in scored]
+        kept = [entry for entry in kept if entry[1] >= request.min_score][: request.limit]
         async with tenant_transaction(self._pool, user_id) as connection:
             rows = await repository.cards(connection, [entry[0].item_id for entry in kept])
         results = []
@@ -149,7 +151,7 @@ class SearchService:
             results.append(
                 SearchResult(
                     item_id=candidate.item_id,
-                    score=round(score, 4),
+                    score=score,
                     keyword_score=_rounded(candidate.keyword_raw),
                     vector_score=_rounded(candidate.similarity),
                     item=await self._card(row),
@@ -195,7 +197,7 @@ def _explain(candidate: calibration.Candidate, score: float) -> Explanation:
         keyword_raw=_rounded(candidate.keyword_raw),
         vector_rank=candidate.vector_rank,
         vector_similarity=_rounded(candidate.similarity),
-        calibrated=round(score, 4),
+        calibrated=score,
     )
 
 
