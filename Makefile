@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv)
 RUN := $(UV) run --locked
 
-.PHONY: help install install-dev up test test-fast lint fmt typecheck packages pytest bench chaos clean synth redrive
+.PHONY: help install install-dev up test test-fast lint fmt typecheck packages pytest bench eval chaos clean synth redrive
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,11 @@ pytest: ## The test suites (pytest's "no tests collected" counts as a failure)
 
 bench: install-dev ## Benchmarks: print numbers against a baseline measured in the same run
 	@$(RUN) python -m bench
+
+eval: install-dev ## Search quality over DATA=dir (golden layout) [QUERIES=file] [NO_ANSWER=file] [OUT=file.json]
+	@test -n "$(DATA)" || (echo "usage: make eval DATA=dir [QUERIES=file] [NO_ANSWER=file] [OUT=file.json]"; exit 2)
+	@$(RUN) python -m bench.eval --data "$(DATA)" $(if $(QUERIES),--queries "$(QUERIES)") \
+	 $(if $(NO_ANSWER),--no-answer "$(NO_ANSWER)") $(if $(OUT),--out "$(OUT)")
 
 chaos: install-dev ## Chaos drain: 300 uploads while processes are killed; lost and duplicates must be 0
 	@$(RUN) python -m bench.chaos $(CHAOS_ARGS)

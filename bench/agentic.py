@@ -27,8 +27,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
+from bench._golden import insert_analysed
 from collections_devtools.fakes.anthropic import (
     FakeAnthropic,
     RecordedRequest,
@@ -37,7 +36,6 @@ from collections_devtools.fakes.anthropic import (
 )
 from collections_devtools.testing.golden import GOLDEN
 from collections_devtools.testing.stack import running_stack
-from collections_embeddings.base import EmbeddingProvider
 from collections_embeddings.factory import EmbeddingSettings, build_provider
 from collections_search.service import SearchService
 from collections_search.settings import Settings
@@ -46,11 +44,6 @@ from collections_shared.db import create_pool
 from collections_shared.domain.search import SearchRequest
 from collections_shared.llm import ClaudeConfig, build_claude
 
-_STOP_WORDS = (
-    "a an the and or of in on at to with for from by is are was were be it its this that there "
-    "some two three several very while near next into over under up down out one each has"
-)
-_STOP = frozenset(_STOP_WORDS.split())
 RUNS = ("hybrid", "agentic: rules", "agentic: llm (fake)")
 
 
@@ -63,43 +56,6 @@ def scripted_model(request: RecordedRequest) -> Reply:
     found = json.loads(messages[-1]["content"][-1]["content"])["results"]
     plan = {"item_ids": [result["item_id"] for result in found], "plan": "Searched the words."}
     return tool_use_reply(plan, name="finish")
-
-
-async def _insert(
-    owner_dsn: str, embedder: EmbeddingProvider, user_id: str, captions: list[str]
-) -> None:
-    item_id, analysis_id = uuid.uuid4(), uuid.uuid4()
-    words = [w for w in re.findall(r"[a-z]+", " ".join(captions[:3]).lower()) if w not in _STOP]
-    tags = list(dict.fromkeys(words))[:10]
-    [vector] = await embedder.embed_documents([f"{captions[0]} {' '.join(tags)}"])
-    connection = await asyncpg.connect(owner_dsn)
-    try:
-        await connection.execute(
-            """INSERT INTO items (id, user_id, status, original_key, filename, category)
-               VALUES ($1, $2, 'searchable', $3, 'golden.jpg', 'other')""",
-            item_id, user_id, f"{user_id}/images/{item_id}.jpg",
-        )  # fmt: skip
-        await connection.execute(
-            """INSERT INTO analyses (id, item_id, user_id, version, source_event_id, provider,
-                   model, prompt_version, category, summary, description, tags, objects,
-                   visible_text, colors, setting, data)
-               VALUES ($1, $2, $3, 1, $4, 'import', 'bench', 'v1', 'other', $5, $6, $7, '{}', '',
-                       '{}', '', '{}'::jsonb)""",
-            analysis_id, item_id, user_id, uuid.uuid4(), captions[0], " ".join(captions[1:3]),
-            tags,
-        )  # fmt: skip
-        await connection.execute(
-            "UPDATE items SET latest_analysis_id = $1 WHERE id = $2", analysis_id, item_id
-        )
-        await connection.execute(
-            """INSERT INTO embeddings (id, item_id, user_id, analysis_id, model, dimensions,
-                                       embedding, document)
-               VALUES ($1, $2, $3, $4, $5, $6, $7::real[]::vector, $8)""",
-            uuid.uuid4(), item_id, user_id, analysis_id, embedder.model, embedder.dimensions,
-            vector, captions[0],
-        )  # fmt: skip
-    finally:
-        await connection.close()
 
 
 async def _timed(
@@ -146,7 +102,7 @@ async def _measure(rows: list[list[str]]) -> dict[str, Any]:
             AsyncExitStack() as resources,
         ):
             for captions in rows:
-                await _insert(stack.owner_database_url(), embedder, user_id, captions)
+                await insert_analysed(stack.owner_database_url(), embedder, user_id, captions)
             settings = Settings(
                 database_url=stack.app_database_url(), aws_endpoint_url=stack.config.aws_endpoint
             )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import statistics
 import tempfile
 import time
 import uuid
@@ -25,7 +24,8 @@ from typing import Any
 
 import httpx
 
-from collections_devtools.testing.api import ApiUser, sign_up, upload
+from bench import _quality
+from collections_devtools.testing.api import ApiUser, sign_up
 from collections_devtools.testing.golden import GOLDEN
 from collections_devtools.testing.stack import gateway_client, running_stack
 
@@ -35,29 +35,13 @@ P95_TARGET_MS = {"hybrid": 200.0, "agentic": 4000.0}
 
 
 def _rows() -> list[dict[str, Any]]:
-    import json  # noqa: PLC0415
-
-    lines = (GOLDEN / "captions.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    return _quality.rows(GOLDEN)
 
 
 async def _ingest(
     api: httpx.AsyncClient, user: ApiUser, rows: list[dict[str, Any]]
 ) -> dict[str, str]:
-    ids: dict[str, str] = {}
-    for row in rows:
-        data = (GOLDEN / row["file"]).read_bytes()
-        response = await upload(api, user, data, filename=Path(row["file"]).name)
-        ids[response.json()["id"]] = row["id"]
-    deadline = time.monotonic() + 300
-    pending = set(ids)
-    while pending and time.monotonic() < deadline:
-        for item_id in list(pending):
-            status = (await api.get(f"/items/{item_id}", headers=user.headers)).json()["status"]
-            if status in ("searchable", "failed"):
-                pending.discard(item_id)
-        await asyncio.sleep(0.5)
-    return ids
+    return await _quality.ingest(api, user, GOLDEN, rows)
 
 
 async def _rankings(
@@ -82,11 +66,6 @@ async def _rankings(
             found = [ids.get(result["item_id"], "") for result in response.json()["results"]]
             rankings.append((row["id"], found))
     return rankings, latencies
-
-
-def _latency(samples: list[float]) -> dict[str, float]:
-    cuts = statistics.quantiles(samples, n=100)
-    return {"p50": round(cuts[49], 1), "p95": round(cuts[94], 1), "max": round(max(samples), 1)}
 
 
 def _ranks(rankings: list[tuple[str, list[str]]]) -> list[int | None]:
@@ -142,7 +121,7 @@ async def _measure() -> dict[str, Any]:
             for mode in MODES:
                 result[mode] = _metrics(_ranks(rankings[mode]))
             result["latency_ms"] = {
-                mode: _latency(latencies) for mode, (_, latencies) in measured.items()
+                mode: _quality.latency(latencies) for mode, (_, latencies) in measured.items()
             }
             result["fusion_weights"] = {
                 str(weight): _metrics(

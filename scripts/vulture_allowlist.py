@@ -33,6 +33,10 @@ _.load_balancer  # the services stack's public handle on its ALB (CDK constructs
 _.should_exit  # uvicorn.Server polls it to stop (tests/test_traces.py serves apps in threads)
 _.row_factory  # sqlite3.Connection reads it (cli local_library.py)
 _.metrics_refreshers  # app.state, read by name by collections_shared.http's /metrics route
+_.vector_similarity  # search's Explanation, read by clients as JSON (domain/search.py)
+_.calibrated  # search's Explanation, read by clients as JSON
+_.keyword_score  # search results, read by clients as JSON
+_.vector_score  # search results, read by clients as JSON
 
 # Owned by another area, left for its owner: the chat agent (services/chat/.../agent/).
 NOTHING_TO_REFER_TO  # agent/prompts.py

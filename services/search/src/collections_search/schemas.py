@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections_shared.domain.search import (
+    Explanation,
     Filters,
     ItemCard,
     Mode,
@@ -12,4 +13,13 @@ from collections_shared.domain.search import (
     SearchResult,
 )
 
-__all__ = ["Filters", "ItemCard", "Mode", "Plan", "SearchRequest", "SearchResponse", "SearchResult"]
+__all__ = [
+    "Explanation",
+    "Filters",
+    "ItemCard",
+    "Mode",
+    "Plan",
+    "SearchRequest",
+    "SearchResponse",
+    "SearchResult",
+]

@@ -10,10 +10,11 @@ from typing import Any
 import msgspec
 
 from collections_embeddings.base import EmbeddingError, EmbeddingProvider
-from collections_search import repository
+from collections_search import calibration, repository
 from collections_search.agentic import Agent, Clock
 from collections_search.answer import Answer, Answerer
 from collections_search.schemas import (
+    Explanation,
     Filters,
     ItemCard,
     Plan,
@@ -30,6 +31,7 @@ from collections_shared.logging import get_logger
 log = get_logger(__name__)
 
 Ranked = list[tuple[uuid.UUID, float]]
+Scored = list[tuple[calibration.Candidate, float]]
 
 
 class SearchService:
@@ -49,6 +51,7 @@ class SearchService:
         self._settings = settings
         self._agent = Agent(claude, settings, clock)
         self._answerer = Answerer(claude, pool, settings)
+        self._calibration = calibration.load().for_model(provider.model)
 
     async def search(self, user_id: str, request: SearchRequest) -> SearchResponse:
         started = time.perf_counter()
@@ -60,8 +63,11 @@ class SearchService:
             results, plan, llm_calls = planned.results, planned.plan, planned.llm_calls
         else:
             results = await retrieve(request.query, request.filters, request.limit)
-        answered = Answer(None)
-        if request.answer:
+        no_match = self._no_match(request, results)
+        if no_match:
+            results = []
+        answered = Answer(None, "no_results" if request.answer else None)
+        if request.answer and not no_match:
             answered = await self._answerer.answer(user_id, request, results)
         return SearchResponse(
             results=results,
@@ -72,18 +78,30 @@ class SearchService:
             model=self._provider.model if request.mode != "keyword" else None,
             answer_unavailable=answered.unavailable,
             llm_calls=llm_calls + answered.llm_calls,
+            no_match=no_match,
         )
+
+    def _no_match(self, request: SearchRequest, results: list[SearchResult]) -> bool:
+        """Nothing relevant: no result, or (without the caller's own ``min_score``) none whose
+        calibrated score reaches the threshold fitted on the golden set."""
+        if not results:
+            return True
+        if request.min_score > 0 or request.mode == "agentic":
+            # The caller chose the bar; agentic results are the planner's ranking, not scores.
+            return False
+        return max(result.score for result in results) < self._calibration.no_match_threshold
 
     async def _retrieve(
         self, user_id: str, request: SearchRequest, query: str, filters: Filters, limit: int
     ) -> list[SearchResult]:
         """One search of ``query`` under ``filters`` in the request's mode (agentic: hybrid)."""
-        fused = await self._ranked(user_id, request, query, filters)
-        return await self._results(user_id, fused, msgspec.structs.replace(request, limit=limit))
+        scored = await self._ranked(user_id, request, query, filters)
+        return await self._results(user_id, scored, msgspec.structs.replace(request, limit=limit))
 
     async def _ranked(
         self, user_id: str, request: SearchRequest, query: str, filters: Filters
-    ) -> list[tuple[uuid.UUID, float, float | None, float | None]]:
+    ) -> Scored:
+        """Both arms' candidates, each with its calibrated score, best first."""
         mode = request.mode
         keyword: Ranked = []
         vector: Ranked = []
@@ -91,11 +109,8 @@ class SearchService:
             keyword = await self._keyword(user_id, query, filters)
         if mode in ("vector", "hybrid", "agentic"):
             vector = await self._vector(user_id, query, filters)
-        if mode in ("keyword", "bm25"):
-            return [(item, rank / (rank + 1), rank / (rank + 1), None) for item, rank in keyword]
-        if mode == "vector":
-            return [(item, max(0.0, sim), None, sim) for item, sim in vector]
-        return self._fuse(keyword, vector)
+        found = calibration.candidates(keyword, vector)
+        return calibration.score(found, self._calibration.scorer(mode))
 
     async def _keyword(self, user_id: str, query: str, filters: Filters) -> Ranked:
         async with tenant_transaction(self._pool, user_id) as connection:
@@ -120,50 +135,28 @@ class SearchService:
                 ef_search=self._settings.ef_search,
             )
 
-    def _fuse(
-        self, keyword: Ranked, vector: Ranked
-    ) -> list[tuple[uuid.UUID, float, float | None, float | None]]:
-        """Weighted reciprocal-rank fusion, scaled so rank 1 in both arms scores 1.0."""
-        k = self._settings.rrf_k
-        weights = {
-            "vector": self._settings.vector_weight,
-            "keyword": 1 - self._settings.vector_weight,
-        }
-        best = sum(weights.values()) / (k + 1)
-        scores: dict[uuid.UUID, float] = {}
-        keyword_scores = {item: rank / (rank + 1) for item, rank in keyword}
-        vector_scores = dict(vector)
-        for arm, ranked in (("keyword", keyword), ("vector", vector)):
-            for position, (item, _) in enumerate(ranked, start=1):
-                scores[item] = scores.get(item, 0.0) + weights[arm] / (k + position)
-        ordered = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
-        return [
-            (item, score / best, keyword_scores.get(item), vector_scores.get(item))
-            for item, score in ordered
-        ]
-
     async def _results(
-        self,
-        user_id: str,
-        fused: list[tuple[uuid.UUID, float, float | None, float | None]],
-        request: SearchRequest,
+        self, user_id: str, scored: Scored, request: SearchRequest
     ) -> list[SearchResult]:
-        kept = [entry for entry in fused if entry[1] >= request.min_score][: request.limit]
+        # Compared as returned (4 decimals), so a client's min_score of a score it saw keeps it.
+        kept = [(c, round(score, 4)) for c, score in scored]
+        kept = [entry for entry in kept if entry[1] >= request.min_score][: request.limit]
         async with tenant_transaction(self._pool, user_id) as connection:
-            rows = await repository.cards(connection, [entry[0] for entry in kept])
+            rows = await repository.cards(connection, [entry[0].item_id for entry in kept])
         results = []
-        for item_id, score, keyword_score, vector_score in kept:
-            row = rows.get(item_id)
+        for candidate, score in kept:
+            row = rows.get(candidate.item_id)
             if row is None:
                 continue
             results.append(
                 SearchResult(
-                    item_id=item_id,
-                    score=round(min(score, 1.0), 4),
-                    keyword_score=round(keyword_score, 4) if keyword_score is not None else None,
-                    vector_score=round(vector_score, 4) if vector_score is not None else None,
+                    item_id=candidate.item_id,
+                    score=score,
+                    keyword_score=_rounded(candidate.keyword_raw),
+                    vector_score=_rounded(candidate.similarity),
                     item=await self._card(row),
                     highlights=_highlights(request.query, row),
+                    explain=_explain(candidate, score) if request.explain else msgspec.UNSET,
                 )
             )
         return results
@@ -192,6 +185,20 @@ class SearchService:
             taken_at=row["taken_at"],
             thumbnail_url=url,
         )
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
+
+
+def _explain(candidate: calibration.Candidate, score: float) -> Explanation:
+    return Explanation(
+        keyword_rank=candidate.keyword_rank,
+        keyword_raw=_rounded(candidate.keyword_raw),
+        vector_rank=candidate.vector_rank,
+        vector_similarity=_rounded(candidate.similarity),
+        calibrated=score,
+    )
 
 
 def _highlights(query: str, row: dict[str, Any]) -> list[str]:

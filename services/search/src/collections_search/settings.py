@@ -21,11 +21,6 @@ ENV_PREFIX = "SEARCH_"
 class Settings(CommonSettings, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: Port = 8004
-    rrf_k: PositiveInt = 60
-    """Reciprocal-rank-fusion constant (Cormack et al. 2009)."""
-    vector_weight: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.8
-    """Weight of the vector arm in hybrid fusion; the keyword arm gets the rest (measured on the
-    golden set with local providers: bench/search_quality.py)."""
     candidates: PositiveInt = 100
     """How many candidates each arm contributes before fusion."""
     ef_search: PositiveInt = 100

@@ -48,8 +48,12 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
     filters: Filters = msgspec.field(default_factory=Filters)
     min_score: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.0
+    """Drop results whose calibrated ``score`` is below this. Above 0 it replaces the service's
+    own "nothing matches" threshold."""
     answer: bool = False
     """Also write a short answer grounded in the results (cites item ids)."""
+    explain: bool = False
+    """Also return, per result, each arm's rank and raw score and the calibrated score."""
     tz: TimeZone = "UTC"
     """The client's IANA time zone: agentic mode reads "yesterday" or "last winter" in it."""
 
@@ -76,15 +80,31 @@ class ItemCard(msgspec.Struct, frozen=True):
     thumbnail_url: str | None
 
 
+class Explanation(msgspec.Struct, frozen=True):
+    """How one result was scored (``explain: true``); an arm's fields are null if it missed."""
+
+    keyword_rank: int | None
+    keyword_raw: float | None
+    """The keyword arm's own score (unbounded, higher is better)."""
+    vector_rank: int | None
+    vector_similarity: float | None
+    calibrated: float
+    """The ``score``: the estimated chance that this result is relevant."""
+
+
 class SearchResult(msgspec.Struct, frozen=True):
     item_id: uuid.UUID
     score: float
-    """0-1; for hybrid the fused score scaled so a top rank in both arms is 1."""
+    """0-1, calibrated on labelled queries: close to the chance the result is relevant, the
+    same meaning in every mode (agentic: the hybrid score of its searches)."""
     item: ItemCard
     keyword_score: float | None = None
+    """The keyword arm's raw score (unbounded, higher is better); null if it missed."""
     vector_score: float | None = None
     """Cosine similarity of the query and the item's embedding."""
     highlights: list[str] = msgspec.field(default_factory=list)
+    explain: Explanation | msgspec.UnsetType = msgspec.UNSET
+    """Present only when the request asked for ``explain``."""
 
 
 class Plan(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -108,3 +128,5 @@ class SearchResponse(msgspec.Struct, frozen=True):
     answer_unavailable: AnswerUnavailable | None = None
     llm_calls: int = 0
     """Requests this search made to the LLM; the gateway charges the LLM quota only if > 0."""
+    no_match: bool = False
+    """Nothing in the collection is relevant: ``results`` is empty and no answer was written."""

@@ -180,7 +180,7 @@ async def search_collection(context: Context, arguments: SearchArguments) -> Too
         for c in cards
     ]
     # The calibrated search says when nothing is relevant; an empty list means the same.
-    no_match = bool(getattr(response, "no_match", False)) or not cards
+    no_match = response.no_match or not cards
     content: dict[str, Any] = {"results": cards, "no_match": no_match}
     if no_match:
         content["note"] = NO_MATCH_NOTE

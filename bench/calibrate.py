@@ -1,0 +1,117 @@
+"""Fit the search service's score calibration on the golden set, compare fusions, write the file.
+
+The 52 golden photos go in twice, for two users, as analysed items (``bench._golden``): built
+from captions 1-3 (captions 4-5 are the queries) and from caption 1 alone (captions 2-5 are the
+queries); ``bench/data/golden_no_answer.txt`` holds the unanswerable ones, asked of both.
+Both arms run for real (``collections_search.repository``) and every candidate of every query
+becomes a row of per-arm features labelled relevant or not. Split by photo: queries about
+even-numbered photos (and even-numbered no-answer lines) train, the rest are held out; every
+choice is made on training, and the held-out half is reported.
+
+Run ``python -m bench calibrate``: it rewrites ``collections_search/calibration.json`` for the
+embedding model in use (re-fit after the keyword arm's scoring changes with this one command).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bench import _fit
+from bench._golden import insert_analysed
+from collections_devtools.testing.golden import GOLDEN
+from collections_devtools.testing.stack import running_stack
+from collections_embeddings.base import EmbeddingProvider
+from collections_embeddings.factory import EmbeddingSettings, build_provider
+from collections_search import calibration, repository
+from collections_shared.db import create_pool, tenant_transaction
+from collections_shared.domain.search import Filters
+
+NO_ANSWER = Path(__file__).parent / "data" / "golden_no_answer.txt"
+CANDIDATES = 100
+
+
+RECIPES = {"three captions": (3, 3), "one caption": (1, 1)}
+"""Document recipes: (captions the item is built from, first query caption). Two recipes, so the
+fit sees a rich analysis and a terse one (like ``make eval``'s imported variant)."""
+
+
+async def _collect(rows: list[list[str]], no_answer: list[str]) -> tuple[str, list[_fit.Query]]:
+    """Every query's candidates from both arms, with the photo it is about (None: no answer)."""
+    embedder = build_provider(EmbeddingSettings(provider="local"))
+    queries: list[_fit.Query] = []
+    with tempfile.TemporaryDirectory(prefix="collections-calibrate-") as folder:
+        async with running_stack(Path(folder) / "state") as stack:
+            pool = await create_pool(stack.app_database_url())
+            try:
+                for built_from, first_query in RECIPES.values():
+                    user_id = str(uuid.uuid4())
+                    ids = [
+                        await insert_analysed(
+                            stack.owner_database_url(), embedder, user_id, captions[:built_from]
+                        )
+                        for captions in rows
+                    ]
+                    asked: list[tuple[str, uuid.UUID | None, bool]] = [
+                        (caption, ids[index], index % 2 == 0)
+                        for index, captions in enumerate(rows)
+                        for caption in captions[first_query:]
+                    ]
+                    asked += [(q, None, line % 2 == 0) for line, q in enumerate(no_answer)]
+                    for text, wanted, train in asked:
+                        keyword, vector = await _arms(pool, embedder, user_id, text)
+                        queries.append(_fit.Query(text, wanted, train, keyword, vector))
+            finally:
+                await pool.close()
+    return embedder.model, queries
+
+
+async def _arms(
+    pool: Any, embedder: EmbeddingProvider, user_id: str, text: str
+) -> tuple[_fit.Ranked, _fit.Ranked]:
+    embedding = await embedder.embed_query(text)
+    async with tenant_transaction(pool, user_id) as connection:
+        keyword = await repository.keyword(connection, user_id, text, Filters(), CANDIDATES)
+        vector = await repository.vector(
+            connection, user_id, model=embedder.model, embedding=embedding,
+            filters=Filters(), limit=CANDIDATES, ef_search=100,
+        )  # fmt: skip
+    return keyword, vector
+
+
+def _write(model: str, fitted: calibration.ModelCalibration, summary: dict[str, Any]) -> None:
+    current = calibration.load()
+    models = {**current.models, model: fitted}
+    default = fitted if model == "local-minilm-l6-v2-int8" else current.default
+    provenance = {
+        **current.fitted,
+        model: f"bench/calibrate.py on {summary['train_queries']} golden training queries",
+    }
+    updated = calibration.CalibrationFile(
+        version=current.version, default=default, models=models, fitted=provenance
+    )
+    encoded = msgspec.json.format(msgspec.json.encode(updated), indent=2)
+    calibration.COEFFICIENTS.write_bytes(encoded + b"\n")
+    calibration.load.cache_clear()
+
+
+def run() -> dict[str, Any]:
+    """Fit, compare fusions on the held-out half, print the tables and write the coefficients."""
+    if not (GOLDEN / "captions.jsonl").exists():
+        print(f"golden set not found at {GOLDEN}; skipped")
+        return {"skipped": True}
+    lines = (GOLDEN / "captions.jsonl").read_text().splitlines()
+    rows = [json.loads(line)["captions"] for line in lines if line.strip()]
+    no_answer = [line for line in NO_ANSWER.read_text().splitlines() if line.strip()]
+    model, queries = asyncio.run(_collect(rows, no_answer))
+    fitted, summary = _fit.fit_all(queries)
+    _fit.print_summary(summary)
+    _write(model, fitted, summary)
+    print(f"\nwrote {calibration.COEFFICIENTS.name} for {model}")
+    return summary

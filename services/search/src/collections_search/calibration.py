@@ -1,0 +1,143 @@
+"""Calibrated relevance: per-arm evidence → a logistic model → ``score`` ≈ P(relevant).
+
+The coefficients live in ``calibration.json`` next to this module, keyed by embedding model,
+because cosine similarities of different models live on different scales. A model without
+fitted coefficients uses the file's ``default`` entry (fitted for the local model; a documented
+fallback, not a promise of calibration). ``python -m bench calibrate`` re-fits and rewrites the
+file from the golden set; the service only loads it. Fitting lives in ``bench/calibrate.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+Arm = Literal["keyword", "vector", "joint"]
+"""``joint``: one logistic over both arms' features; fitted for comparison, not served."""
+COEFFICIENTS = Path(__file__).with_name("calibration.json")
+FEATURES: dict[Arm, tuple[str, ...]] = {
+    "keyword": ("keyword_raw", "keyword_rr"),
+    "vector": ("similarity", "vector_rr", "similarity_gap"),
+    "joint": (
+        "keyword_raw",
+        "keyword_rr",
+        "similarity",
+        "vector_rr",
+        "similarity_gap",
+        "both",
+    ),
+}
+"""Which features each arm's model reads; every feature is 0 when its arm did not find the item."""
+
+
+class Logistic(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    intercept: float
+    weights: dict[str, float]
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.intercept + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        # Clamp so an extreme raw score cannot overflow exp(); 30 is p = 1 - 1e-13.
+        z = max(-30.0, min(30.0, z))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+class ModelCalibration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    keyword: Logistic
+    """P(relevant) from the keyword arm's evidence alone (keyword mode, and half of hybrid)."""
+    vector: Logistic
+    """P(relevant) from the vector arm's evidence alone."""
+    alpha: float
+    """Hybrid ranks by ``alpha * keyword + (1 - alpha) * vector`` (the convex combination)."""
+    hybrid: Logistic
+    """Maps that mixture (feature ``mixed``) back to a calibrated probability; monotone, so
+    it keeps the mixture's order."""
+    no_match_threshold: float
+    """A default search whose best calibrated score is below this returns ``no_match``."""
+
+    def mixed(self, values: dict[str, float]) -> float:
+        keyword = self.keyword.probability(values)
+        vector = self.vector.probability(values)
+        return self.hybrid.probability({"mixed": self.alpha * keyword + (1 - self.alpha) * vector})
+
+    def scorer(self, mode: str) -> Callable[[dict[str, float]], float]:
+        """The calibrated score of one candidate's features in ``mode``."""
+        if mode in ("keyword", "bm25"):
+            return self.keyword.probability
+        if mode == "vector":
+            return self.vector.probability
+        return self.mixed
+
+
+class CalibrationFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    version: int
+    default: ModelCalibration
+    models: dict[str, ModelCalibration] = msgspec.field(default_factory=dict)
+    fitted: dict[str, str] = msgspec.field(default_factory=dict)
+    """Provenance: what the coefficients were fitted on, and when."""
+
+    def for_model(self, model: str) -> ModelCalibration:
+        return self.models.get(model, self.default)
+
+
+@functools.cache
+def load(path: Path = COEFFICIENTS) -> CalibrationFile:
+    return msgspec.json.decode(path.read_bytes(), type=CalibrationFile)
+
+
+class Candidate(msgspec.Struct, frozen=True):
+    """One item's evidence from both arms (``None``: that arm did not return it)."""
+
+    item_id: uuid.UUID
+    keyword_raw: float | None = None
+    keyword_rank: int | None = None
+    similarity: float | None = None
+    vector_rank: int | None = None
+
+
+def candidates(
+    keyword: list[tuple[uuid.UUID, float]], vector: list[tuple[uuid.UUID, float]]
+) -> list[Candidate]:
+    """Join the arms' ranked lists (best first) into one candidate per item."""
+    found: dict[uuid.UUID, dict[str, float | int]] = {}
+    for rank, (item, raw) in enumerate(keyword, start=1):
+        found.setdefault(item, {}).update(keyword_raw=raw, keyword_rank=rank)
+    for rank, (item, similarity) in enumerate(vector, start=1):
+        found.setdefault(item, {}).update(similarity=similarity, vector_rank=rank)
+    return [Candidate(item, **values) for item, values in found.items()]  # type: ignore[arg-type]
+
+
+def features(candidate: Candidate, top_similarity: float | None) -> dict[str, float]:
+    """The model's inputs. ``keyword_raw`` is log-compressed so an unbounded BM25 score and a
+    small ``ts_rank_cd`` both fit one linear term; ``similarity_gap`` is how far the item is
+    from the query's best vector match (how strongly the vector arm singled it out)."""
+    values: dict[str, float] = {}
+    if candidate.keyword_raw is not None and candidate.keyword_rank is not None:
+        values["keyword_raw"] = math.log1p(max(candidate.keyword_raw, 0.0))
+        values["keyword_rr"] = 1.0 / candidate.keyword_rank
+    if candidate.similarity is not None and candidate.vector_rank is not None:
+        values["similarity"] = candidate.similarity
+        values["vector_rr"] = 1.0 / candidate.vector_rank
+        values["similarity_gap"] = (top_similarity or candidate.similarity) - candidate.similarity
+    if candidate.keyword_rank is not None and candidate.vector_rank is not None:
+        values["both"] = 1.0
+    return values
+
+
+def top_similarity(found: list[Candidate]) -> float | None:
+    similarities = [c.similarity for c in found if c.similarity is not None]
+    return max(similarities) if similarities else None
+
+
+def score(
+    found: list[Candidate], scorer: Callable[[dict[str, float]], float]
+) -> list[tuple[Candidate, float]]:
+    """Every candidate with its calibrated probability, best first."""
+    top = top_similarity(found)
+    scored = [(c, scorer(features(c, top))) for c in found]
+    return sorted(scored, key=lambda pair: pair[1], reverse=True)

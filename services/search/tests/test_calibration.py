@@ -1,0 +1,54 @@
+"""The calibration file and the scores it gives: loading, fallbacks, bounds and monotonicity."""
+
+from __future__ import annotations
+
+import uuid
+
+from collections_embeddings.local import MODEL
+from collections_search import calibration
+
+
+def test_the_shipped_file_has_the_local_model_and_a_default_for_others() -> None:
+    """The local model has fitted coefficients; an unknown model falls back to the default."""
+    loaded = calibration.load()
+
+    assert MODEL in loaded.models
+    assert loaded.default == loaded.for_model("voyage-3.5-lite")
+    assert loaded.models[MODEL] == loaded.for_model(MODEL)
+    assert 0 < loaded.for_model(MODEL).no_match_threshold < 1
+
+
+def _score(mode: str, keyword_raw: float | None, similarity: float | None) -> float:
+    fitted = calibration.load().for_model(MODEL)
+    item = uuid.uuid4()
+    keyword = [(item, keyword_raw)] if keyword_raw is not None else []
+    vector = [(item, similarity)] if similarity is not None else []
+    [(_, value)] = calibration.score(calibration.candidates(keyword, vector), fitted.scorer(mode))
+    return value
+
+
+def test_scores_rise_with_each_arms_evidence_and_stay_in_the_unit_interval() -> None:
+    """More keyword evidence or a closer vector never lowers the score; unbounded raw is safe."""
+    keyword = [_score("keyword", raw, None) for raw in (0.0, 0.1, 1.0, 10.0, 1e6)]
+    vector = [_score("vector", None, sim) for sim in (-0.2, 0.1, 0.4, 0.7, 1.0)]
+    hybrid = [_score("hybrid", raw, 0.5) for raw in (0.0, 0.1, 1.0, 10.0, 1e6)]
+
+    for series in (keyword, vector, hybrid):
+        assert series == sorted(series)
+        assert all(0.0 <= value <= 1.0 for value in series)
+    assert keyword[0] < keyword[-1]
+    assert vector[0] < vector[-1]
+
+
+def test_candidates_join_both_arms_with_their_ranks() -> None:
+    """An item found by both arms is one candidate carrying both ranks and raw scores."""
+    shared, keyword_only = uuid.uuid4(), uuid.uuid4()
+
+    found = calibration.candidates([(keyword_only, 2.0), (shared, 1.0)], [(shared, 0.6)])
+
+    by_id = {candidate.item_id: candidate for candidate in found}
+    assert calibration.Candidate(shared, 1.0, 2, 0.6, 1) == by_id[shared]
+    assert calibration.Candidate(keyword_only, 2.0, 1, None, None) == by_id[keyword_only]
+    assert {"both": 1.0} == {
+        k: v for k, v in calibration.features(by_id[shared], 0.6).items() if k == "both"
+    }

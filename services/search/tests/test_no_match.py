@@ -1,0 +1,96 @@
+"""Calibrated scores over the API: "nothing matches", ``min_score`` and ``explain``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collections_devtools.fakes.anthropic import FakeAnthropic
+
+# Fixtures (conftest.py): the app factories, the item writer and users.
+SearchApp = Collection = User = Any
+
+PHOTOS = (
+    ("A lighthouse on a rocky coast at dusk.", ("lighthouse", "coast", "dusk")),
+    ("A bowl of ramen noodles with chopsticks.", ("ramen", "noodles", "bowl")),
+    ("A red tractor in a wheat field.", ("tractor", "wheat", "field")),
+    ("A cat asleep on a windowsill.", ("cat", "window")),
+)
+
+
+async def _collection(collection: Collection, user: User) -> list[str]:
+    return [await collection.add(user, summary, tags=tags) for summary, tags in PHOTOS]
+
+
+async def _search(client: Any, user: User, query: str, **body: Any) -> dict[str, Any]:
+    response = await client.post("/search", json={"query": query, **body}, headers=user.headers)
+    assert 200 == response.status_code, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def test_a_query_nothing_matches_returns_no_results_and_asks_no_llm(
+    claude_app: SearchApp, collection: Collection, alice: User, anthropic_api: FakeAnthropic
+) -> None:
+    """The default request says no_match with empty results, and no answer is written."""
+    await _collection(collection, alice)
+
+    async with claude_app() as client:
+        body = await _search(client, alice, "an astronaut floating in space", answer=True)
+
+    assert ([], True) == (body["results"], body["no_match"])
+    assert (None, "no_results", 0) == (
+        body["answer"],
+        body["answer_unavailable"],
+        body["llm_calls"],
+    )
+    assert [] == anthropic_api.requests
+
+
+async def test_a_matching_query_ranks_its_photo_first_with_a_high_score(
+    search_app: SearchApp, collection: Collection, alice: User
+) -> None:
+    """A query about one photo finds it first, well above the no_match threshold."""
+    ids = await _collection(collection, alice)
+
+    async with search_app() as client:
+        body = await _search(client, alice, "lighthouse on the coast")
+
+    assert body["no_match"] is False
+    assert ids[0] == body["results"][0]["item_id"]
+    assert body["results"][0]["score"] > 0.5
+    assert all(0 <= result["score"] <= 1 for result in body["results"])
+
+
+async def test_min_score_filters_the_calibrated_scores(
+    search_app: SearchApp, collection: Collection, alice: User
+) -> None:
+    """min_score keeps exactly the results whose calibrated score reaches it, in every mode."""
+    await _collection(collection, alice)
+
+    async with search_app() as client:
+        for mode in ("keyword", "vector", "hybrid"):
+            every = await _search(client, alice, "a bowl of noodles", mode=mode, min_score=0.0001)
+            bar = sorted(result["score"] for result in every["results"])[-1]
+            kept = await _search(client, alice, "a bowl of noodles", mode=mode, min_score=bar)
+            expected = [r["item_id"] for r in every["results"] if r["score"] >= bar]
+            assert expected == [r["item_id"] for r in kept["results"]], mode
+            assert len(expected) < len(every["results"]) or len(every["results"]) == 1, mode
+
+
+async def test_explain_returns_per_arm_ranks_and_scores_only_when_asked(
+    search_app: SearchApp, collection: Collection, alice: User
+) -> None:
+    """explain adds ranks, raw and calibrated scores per result; without it the key is absent."""
+    ids = await _collection(collection, alice)
+
+    async with search_app() as client:
+        plain = await _search(client, alice, "red tractor wheat")
+        explained = await _search(client, alice, "red tractor wheat", explain=True)
+
+    assert all("explain" not in result for result in plain["results"])
+    top = explained["results"][0]
+    assert ids[2] == top["item_id"]
+    assert 1 == top["explain"]["keyword_rank"] == top["explain"]["vector_rank"]
+    assert top["explain"]["keyword_raw"] == top["keyword_score"] > 0
+    assert top["explain"]["vector_similarity"] == top["vector_score"]
+    assert top["explain"]["calibrated"] == top["score"]
