@@ -26,7 +26,13 @@ async def fx_owner(database: DatabaseUnderTest) -> AsyncIterator[Owner]:
 
 
 async def _analyse(
-    owner: Owner, item_id: uuid.UUID, user_id: str, version: int, summary: str, places: str = ""
+    owner: Owner,
+    item_id: uuid.UUID,
+    user_id: str,
+    version: int,
+    summary: str,
+    *,
+    places: str = "",
 ) -> uuid.UUID:
     analysis_id = uuid.uuid4()
     await owner.execute(
@@ -50,7 +56,7 @@ async def _item(owner: Owner, user_id: str, summary: str, places: str = "") -> u
         item_id,
         user_id,
     )
-    await _analyse(owner, item_id, user_id, 1, summary, places)
+    await _analyse(owner, item_id, user_id, 1, summary, places=places)
     return item_id
 
 
@@ -133,7 +139,7 @@ async def test_prefix_matches_a_partial_last_word(
 
 
 async def test_misspelt_place_is_found(database: DatabaseUnderTest, owner: Owner) -> None:
-    """"fukouka", absent from the vocabulary, is read as the most similar term "fukuoka"."""
+    """A misspelt "fukouka", absent from the vocabulary, is read as the similar "fukuoka"."""
     fukuoka = await _item(owner, "u", "Ramen stalls by the river.", "Fukuoka")
     await _item(owner, "u", "A temple in Kyoto.", "Kyoto")
     assert await _search(database, "u", "fukouka") == [fukuoka]
