@@ -26,11 +26,12 @@ from collections_devtools.testing.golden import GOLDEN
 from collections_devtools.testing.stack import gateway_client, running_stack
 from collections_search.bm25 import Bm25
 from collections_search.repository import keyword
+from collections_shared.db import Connection
 from collections_shared.domain.search import Filters
 
 CUTOFFS = (1, 5, 10)
 PARAMETERS = ((1.2, 0.75), (1.2, 0.3), (0.9, 0.4), (2.0, 0.75))
-Search = Callable[[asyncpg.Connection, str, str], Awaitable[list[uuid.UUID]]]  # type: ignore[type-arg]
+Search = Callable[[Connection, str, str], Awaitable[list[uuid.UUID]]]
 
 TS_RANK_CD = """
 WITH q AS (
@@ -46,12 +47,12 @@ SELECT i.id
  LIMIT 52"""
 
 
-async def _ts_rank_cd(connection: asyncpg.Connection, user_id: str, query: str) -> list[uuid.UUID]:  # type: ignore[type-arg]
+async def _ts_rank_cd(connection: Connection, user_id: str, query: str) -> list[uuid.UUID]:
     return [row["id"] for row in await connection.fetch(TS_RANK_CD, user_id, query)]
 
 
 def _bm25(params: Bm25) -> Search:
-    async def search(connection: asyncpg.Connection, user_id: str, query: str) -> list[uuid.UUID]:  # type: ignore[type-arg]
+    async def search(connection: Connection, user_id: str, query: str) -> list[uuid.UUID]:
         async with connection.transaction():
             hits = await keyword(connection, user_id, query, Filters(), 52, params=params)
         return [item_id for item_id, _ in hits]
@@ -67,7 +68,7 @@ def _metrics(ranks: list[int | None]) -> dict[str, float]:
 
 
 async def _arm(
-    connection: asyncpg.Connection,  # type: ignore[type-arg]
+    connection: Connection,
     user_id: str,
     queries: list[tuple[str, str]],
     ids: dict[str, str],
@@ -95,8 +96,10 @@ async def _measure() -> dict[str, Any]:
         ):
             user = await sign_up(api, f"lexical-{uuid.uuid4().hex[:8]}@example.com")
             ids = await _ingest(api, user, rows)
-            connection = await asyncpg.connect(stack.owner_database_url())
-            try:
+            async with (
+                asyncpg.create_pool(stack.owner_database_url(), max_size=1) as pool,
+                pool.acquire() as connection,
+            ):
                 user_id = await connection.fetchval(
                     "SELECT user_id FROM items WHERE id = $1", uuid.UUID(next(iter(ids)))
                 )
@@ -107,8 +110,6 @@ async def _measure() -> dict[str, Any]:
                     result[f"bm25 k1={k1} b={b}"] = await _arm(
                         connection, user_id, queries, ids, arm
                     )
-            finally:
-                await connection.close()
     return result
 
 
