@@ -7,7 +7,8 @@ non-negative ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``. Expansions weigh les
 words typed, so an exact match outranks a guess:
 
 - prefix: a query word of at least ``PREFIX_MIN_CHARS`` also matches the tenant's vocabulary
-  terms it begins (the ``PREFIX_EXPANSIONS`` most frequent), weight ``PREFIX_WEIGHT``;
+  terms it begins (the ``PREFIX_EXPANSIONS`` most frequent of the first ``PREFIX_SCAN`` in
+  byte order), weight ``PREFIX_WEIGHT``;
 - typo: a word of at least ``TYPO_MIN_CHARS`` that is no stopword, whose lexemes are not in the
   vocabulary and that begins no term is replaced by the ``TYPO_EXPANSIONS`` most similar terms
   (pg_trgm similarity at least the threshold), each weighted by its similarity.
@@ -24,6 +25,7 @@ from collections_shared.db import Connection
 
 PREFIX_MIN_CHARS = 3
 PREFIX_EXPANSIONS = 5
+PREFIX_SCAN = 50
 PREFIX_WEIGHT = 0.5
 TYPO_MIN_CHARS = 4
 TYPO_EXPANSIONS = 3
@@ -51,16 +53,22 @@ exact AS (
 prefixed AS (
     SELECT w.word, p.term, {PREFIX_WEIGHT}::float8 AS weight
       FROM words w CROSS JOIN LATERAL (
-           SELECT v.term FROM search_vocabulary v
-            WHERE v.user_id = $1 AND v.term LIKE w.word || '%' AND v.term <> w.word
-              AND length(w.word) >= {PREFIX_MIN_CHARS}
-            ORDER BY v.df DESC, v.term LIMIT {PREFIX_EXPANSIONS}) p
+           SELECT c.term FROM (
+                  -- A range in byte order, which the text_pattern_ops index serves (LIKE with
+                  -- a pattern that is not a constant would scan the tenant's vocabulary); the
+                  -- first PREFIX_SCAN terms in that order bound the work for a short prefix.
+                  SELECT v.term, v.df FROM search_vocabulary v
+                   WHERE v.user_id = $1 AND v.term ~>~ w.word
+                     AND v.term ~<~ (w.word || chr(1114111))
+                     AND length(w.word) >= {PREFIX_MIN_CHARS}
+                   ORDER BY v.term USING ~<~ LIMIT {PREFIX_SCAN}) c
+            ORDER BY c.df DESC, c.term LIMIT {PREFIX_EXPANSIONS}) p
 ),
 missing AS (
     SELECT w.word FROM words w
      WHERE length(w.word) >= {TYPO_MIN_CHARS} AND cardinality(w.stems) > 0
-       AND NOT EXISTS (SELECT 1 FROM search_vocabulary v
-                        WHERE v.user_id = $1 AND v.term = ANY(w.stems || w.word))
+       AND NOT EXISTS (SELECT 1 FROM unnest(w.stems || w.word) x(term)
+                         JOIN search_vocabulary v ON v.user_id = $1 AND v.term = x.term)
        AND NOT EXISTS (SELECT 1 FROM prefixed p WHERE p.word = w.word)
 ),
 corrected AS (
