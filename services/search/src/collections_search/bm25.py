@@ -113,6 +113,7 @@ async def search(
     where: str,
     values: list[Any],
     limit_param: str,
+    unfiltered: bool,
 ) -> list[tuple[uuid.UUID, float]]:
     """Items by BM25 score, best first; ``where`` is the shared filter SQL over ``i`` and ``a``.
 
@@ -123,10 +124,14 @@ async def search(
     await connection.execute(
         "SELECT set_config('pg_trgm.similarity_threshold', $1, true)", str(params.typo_similarity)
     )
+    # Unfiltered, the best ``limit`` are known before any join: every search_terms row is an
+    # item's latest analysis, so the joins only order ties, and skipping them for the rest of
+    # the matches is most of the work on a big tenant.
+    scored = f"(SELECT * FROM scored ORDER BY score DESC, item_id LIMIT {limit_param})"
     rows = await connection.fetch(
         f"""WITH {_TERMS}
             SELECT i.id, sc.score
-              FROM scored sc
+              FROM {scored if unfiltered else "scored"} sc
               JOIN items i ON i.id = sc.item_id
               JOIN analyses a ON a.id = i.latest_analysis_id
              WHERE {where}

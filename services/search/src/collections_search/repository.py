@@ -12,6 +12,7 @@ from collections_shared.db import Connection
 # Dimensions with an HNSW expression index (migration 0001); others fall back to an exact scan.
 INDEXED_DIMENSIONS = frozenset({384, 1024})
 _DEFAULT_BM25 = bm25.Bm25()
+_NO_FILTERS = Filters()
 
 
 class _Params:
@@ -73,7 +74,12 @@ async def keyword(
     where = _filter_sql(user_id, filters, sql_params)
     limit_param = sql_params.add(limit)
     return await bm25.search(
-        connection, params, where=where, values=sql_params.values, limit_param=limit_param
+        connection,
+        params,
+        where=where,
+        values=sql_params.values,
+        limit_param=limit_param,
+        unfiltered=filters == _NO_FILTERS,
     )
 
 
