@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from collections_search import bm25
 from collections_search.schemas import Filters
 from collections_shared.db import Connection
 
 # Dimensions with an HNSW expression index (migration 0001); others fall back to an exact scan.
 INDEXED_DIMENSIONS = frozenset({384, 1024})
+_DEFAULT_BM25 = bm25.Bm25()
+_NO_FILTERS = Filters()
 
 
 class _Params:
@@ -55,37 +58,29 @@ def _filter_sql(user_id: str, filters: Filters, params: _Params) -> str:
 
 
 async def keyword(
-    connection: Connection, user_id: str, query: str, filters: Filters, limit: int
+    connection: Connection,
+    user_id: str,
+    query: str,
+    filters: Filters,
+    limit: int,
+    *,
+    params: bm25.Bm25 = _DEFAULT_BM25,
 ) -> list[tuple[uuid.UUID, float]]:
-    """Full-text matches on each item's latest analysis, any query term, best first.
+    """Okapi BM25 over each item's latest analysis, any query term, best first (raw scores).
 
-    Terms are OR-ed so a long natural-language query still finds partial matches; ``ts_rank_cd``
-    ranks items matching more (and denser) terms higher. Visible text is indexed unstemmed
-    (``simple``), so both configurations are tried.
+    See :mod:`collections_search.bm25` for the statistics, prefix and typo expansion.
     """
-    params = _Params(query)
-    where = _filter_sql(user_id, filters, params)
-    limit_param = params.add(limit)
-    rows = await connection.fetch(
-        f"""WITH q AS (
-                SELECT nullif(replace(plainto_tsquery('english', $1)::text, '&', '|'), '')::tsquery
-                           AS en,
-                       nullif(replace(plainto_tsquery('simple', $1)::text, '&', '|'), '')::tsquery
-                           AS simple
-            )
-            SELECT i.id,
-                   greatest(coalesce(ts_rank_cd(a.search_vector, q.en, 32), 0),
-                            coalesce(ts_rank_cd(a.search_vector, q.simple, 32), 0)) AS rank
-              FROM items i
-              JOIN analyses a ON a.id = i.latest_analysis_id
-             CROSS JOIN q
-             WHERE {where}
-               AND (a.search_vector @@ q.en OR a.search_vector @@ q.simple)
-             ORDER BY rank DESC, i.created_at DESC
-             LIMIT {limit_param}""",
-        *params.values,
+    sql_params = _Params(user_id, query, params.k1, params.b)
+    where = _filter_sql(user_id, filters, sql_params)
+    limit_param = sql_params.add(limit)
+    return await bm25.search(
+        connection,
+        params,
+        where=where,
+        values=sql_params.values,
+        limit_param=limit_param,
+        unfiltered=filters == _NO_FILTERS,
     )
-    return [(row["id"], float(row["rank"])) for row in rows]
 
 
 def vector_query(

@@ -115,7 +115,12 @@ class SearchService:
     async def _keyword(self, user_id: str, query: str, filters: Filters) -> Ranked:
         async with tenant_transaction(self._pool, user_id) as connection:
             return await repository.keyword(
-                connection, user_id, query, filters, self._settings.candidates
+                connection,
+                user_id,
+                query,
+                filters,
+                self._settings.candidates,
+                params=self._settings.bm25(),
             )
 
     async def _vector(self, user_id: str, query: str, filters: Filters) -> Ranked:

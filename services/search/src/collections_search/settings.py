@@ -12,6 +12,7 @@ from typing import Annotated
 
 import msgspec
 
+from collections_search.bm25 import Bm25
 from collections_shared.llm import ClaudeConfig
 from collections_shared.settings import CommonSettings, Port, PositiveInt
 
@@ -24,6 +25,13 @@ class Settings(CommonSettings, frozen=True, kw_only=True):
     candidates: PositiveInt = 100
     """How many candidates each arm contributes before fusion."""
     ef_search: PositiveInt = 100
+    bm25_k1: Annotated[float, msgspec.Meta(ge=0, le=10)] = 1.2
+    """BM25 term-frequency saturation (0: presence only)."""
+    bm25_b: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.75
+    """BM25 length normalisation (0: none, 1: full)."""
+    keyword_typo_similarity: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.3
+    """pg_trgm similarity a vocabulary term needs to stand in for an unknown query word
+    ("fukouka" and "fukuoka" share 4 of 12 trigrams: 0.33)."""
     url_expiry_seconds: PositiveInt = 3600
     anthropic_api_key: str = ""
     """Enables Claude for agentic planning and answers; without it (or Bedrock) agentic mode
@@ -47,6 +55,10 @@ class Settings(CommonSettings, frozen=True, kw_only=True):
     answer_max_results: Annotated[int, msgspec.Meta(ge=1, le=20)] = 8
     """Top results an answer is written from."""
     answer_max_tokens: Annotated[int, msgspec.Meta(ge=64, le=4096)] = 400
+
+    def bm25(self) -> Bm25:
+        """Ranking parameters of the keyword arm."""
+        return Bm25(k1=self.bm25_k1, b=self.bm25_b, typo_similarity=self.keyword_typo_similarity)
 
     def claude(self) -> ClaudeConfig:
         """How this service reaches Claude."""
