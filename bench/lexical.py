@@ -97,7 +97,7 @@ async def _measure() -> dict[str, Any]:
             user = await sign_up(api, f"lexical-{uuid.uuid4().hex[:8]}@example.com")
             ids = await _ingest(api, user, rows)
             async with (
-                asyncpg.create_pool(stack.owner_database_url(), max_size=1) as pool,
+                asyncpg.create_pool(stack.owner_database_url(), min_size=1, max_size=1) as pool,
                 pool.acquire() as connection,
             ):
                 user_id = await connection.fetchval(
