@@ -4,8 +4,9 @@ Every id runs through the same service call as its single-item route, in a trans
 own, so one id that fails (not found, not processed yet, over the LLM quota) leaves the others
 done and is reported with its reason. Ids are handled in the order sent where order can matter:
 ``analyze`` spends the LLM quota id by id in that order before any work runs concurrently, so
-which ids fall past the quota is the tail of the list, never whichever task ran first. A dependency outage half way answers 503: what was done
-stays done, and sending the request again is safe (each action is idempotent).
+which ids fall past the quota is the tail of the list, never whichever task ran first.
+A dependency outage half way answers 503: what was done stays done, and sending the request
+again is safe (each action is idempotent).
 """
 
 from __future__ import annotations
