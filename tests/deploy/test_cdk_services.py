@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -172,15 +173,17 @@ def test_provider_keys_reach_only_the_services_that_call_providers(stage: Any) -
 
 
 def test_the_tavily_key_reaches_chat_alone_from_the_named_secret(
-    synthesize: Callable[..., Any],
+    synthesize: Callable[..., Any], cfn_lint: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
-    """With ``tavilySecret`` chat gets TAVILY_API_KEY from that secret; no other service does."""
+    """With ``tavilySecret`` chat gets TAVILY_API_KEY from that secret (valid CloudFormation)."""
     synth = synthesize("dev", tavilySecret="collections/tavily")
     for spec in SERVICES:
         secrets = {s["Name"]: s["ValueFrom"] for s in synth.container(spec.name)["Secrets"]}
         assert (spec.name == "chat") == ("TAVILY_API_KEY" in secrets), spec.name
     value_from = json.dumps(synth.container("chat")["Secrets"])
     assert "secret:collections/tavily" in value_from
+    result = cfn_lint(list(synth.outdir.glob("*.template.json")))
+    assert 0 == result.returncode, result.stdout + result.stderr
 
 
 def test_workers_scale_on_their_queue_depth(stage: Any) -> None:
