@@ -70,13 +70,17 @@ class StageConfig:
     arm64: bool = False
     """Graviton tasks (about 20 % cheaper); the images must then be built for linux/arm64."""
     bedrock: bool = False
-    """Put Amazon Bedrock first in the analyzer's provider chain and let its role invoke
-    ``bedrock_model`` (collections_infra/bedrock.py); off: no Bedrock permission at all."""
+    """Put Amazon Bedrock first in the analyzer's provider chain, point search and chat at it too,
+    and let their roles invoke ``bedrock_model`` (collections_infra/bedrock.py); off: no Bedrock
+    permission at all."""
     bedrock_model: str = "global.anthropic.claude-sonnet-5-5"
     """A foundation-model id (``anthropic.claude-...``) or a cross-region inference-profile id
     (``us.``/``eu.``/``global.``...); the default is the analyzer's own."""
     bedrock_region: str = ""
-    """Region the analyzer calls Bedrock in; empty: the stack's region."""
+    """Region the analyzer, search and chat call Bedrock in; empty: the stack's region."""
+    tavily_secret: str = ""
+    """Name of an existing Secrets Manager secret whose whole value is a Tavily API key: chat
+    gets it as ``TAVILY_API_KEY`` (its ``web_search`` tool); empty: chat has no web search."""
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     """Extra environment per service, e.g. ``{"gateway": {"GATEWAY_RATE_LIMIT_PER_MINUTE":
     "200"}}``: any setting of a service's settings.py, without a code change."""
@@ -213,9 +217,14 @@ def _check(config: StageConfig) -> None:
 _MODEL_ID = re.compile(r"[a-z0-9-]+\.[A-Za-z0-9][A-Za-z0-9._:-]*", re.ASCII)
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+", re.ASCII)
 # Set through serviceEnv, these would call a model (or region) the IAM grant does not name.
-_BEDROCK_VARIABLES = frozenset(
-    {"ANALYZER_BEDROCK_MODEL", "BEDROCK_MODEL", "ANALYZER_BEDROCK_REGION", "BEDROCK_REGION"}
-)
+_BEDROCK_VARIABLES = {
+    service: frozenset(
+        {f"{prefix}BEDROCK_MODEL", "BEDROCK_MODEL", f"{prefix}BEDROCK_REGION", "BEDROCK_REGION"}
+    )
+    for service, prefix in (("analyzer", "ANALYZER_"), ("search", "SEARCH_"), ("chat", "CHAT_"))
+}
+# A secret name: letters, digits and /_+=.@- (Secrets Manager's own rule), at most 512.
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}", re.ASCII)
 
 
 def _check_bedrock(config: StageConfig) -> None:
@@ -225,12 +234,19 @@ def _check_bedrock(config: StageConfig) -> None:
     if config.bedrock_region and not _REGION.fullmatch(config.bedrock_region):
         msg = f"context bedrockRegion: {config.bedrock_region!r} is not an AWS region"
         raise ConfigError(msg)
-    clashes = sorted(_BEDROCK_VARIABLES.intersection(config.service_env.get("analyzer", {})))
-    if clashes:
-        msg = (
-            f"context serviceEnv: set {', '.join(clashes)} with bedrockModel / bedrockRegion, "
-            "so that the analyzer's IAM grant names the model it calls"
-        )
+    for service, variables in _BEDROCK_VARIABLES.items():
+        clashes = sorted(variables.intersection(config.service_env.get(service, {})))
+        if clashes:
+            msg = (
+                f"context serviceEnv: set {', '.join(clashes)} with bedrockModel / "
+                f"bedrockRegion, so that the {service}'s IAM grant names the model it calls"
+            )
+            raise ConfigError(msg)
+    if config.tavily_secret and not _SECRET_NAME.fullmatch(config.tavily_secret):
+        msg = f"context tavilySecret: {config.tavily_secret!r} is not a Secrets Manager name"
+        raise ConfigError(msg)
+    if "TAVILY_API_KEY" in config.service_env.get("chat", {}):
+        msg = "context serviceEnv: give chat TAVILY_API_KEY with tavilySecret, never as a value"
         raise ConfigError(msg)
 
 

@@ -17,8 +17,9 @@ chat      —                                                   —
 - ``events:PutEvents`` for gateway, ingest, analyzer and embedder, each only with its own
   ``source`` (``collections.<service>``): one compromised worker cannot forge another's events.
 - chat: item operations on its table, no Scan.
-- Bedrock (context ``bedrock``, off by default): analyzer only, ``bedrock:InvokeModel`` on the
-  configured model alone; granted in ``collections_infra/bedrock.py``.
+- Bedrock (context ``bedrock``, off by default): analyzer and search ``bedrock:InvokeModel``,
+  chat ``bedrock:InvokeModelWithResponseStream``, on the configured model alone; granted in
+  ``collections_infra/bedrock.py``.
 - Cognito: nothing. The gateway's calls (SignUp, ConfirmSignUp, InitiateAuth, GlobalSignOut)
   are public-client APIs that need no IAM; AdminConfirmSignUp, which only the local stacks use
   to auto-confirm, is deliberately not granted, so production can never skip e-mail checks.

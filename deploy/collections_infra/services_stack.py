@@ -15,6 +15,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
@@ -133,6 +134,12 @@ class ServicesStack(Stack):
         }
         for key in spec.provider_keys:
             secrets[key] = ecs.Secret.from_secrets_manager(self.data.provider_keys, key)
+        if spec.name == "chat" and self.config.tavily_secret:
+            # An existing secret, referenced by name: the key is never in the repo or template.
+            tavily = secretsmanager.Secret.from_secret_name_v2(
+                self, "TavilyKey", self.config.tavily_secret
+            )
+            secrets["TAVILY_API_KEY"] = ecs.Secret.from_secrets_manager(tavily)
         return secrets
 
     def _load_balancer(self, gateway: FargateApp) -> elbv2.ApplicationLoadBalancer:

@@ -1,4 +1,4 @@
-"""Amazon Bedrock: off, no role may call it; on, the analyzer alone may invoke the one model."""
+"""Amazon Bedrock: off, no role may call it; on, analyzer, search and chat call the one model."""
 
 from __future__ import annotations
 
@@ -77,6 +77,20 @@ def _bedrock(synth: Any) -> list[tuple[Any, dict[str, Any]]]:
     ]
 
 
+USERS = {
+    "analyzer": "bedrock:InvokeModel",
+    "search": "bedrock:InvokeModel",
+    "chat": "bedrock:InvokeModelWithResponseStream",
+}
+"""Each service with a Bedrock client and the one action its client calls."""
+
+
+def _of(synth: Any, service: str) -> list[dict[str, Any]]:
+    """The Bedrock statements of ``service``'s task role, rendered as text."""
+    role = {"Ref": synth.task_role(service)}
+    return [_text(statement) for roles, statement in _bedrock(synth) if role in roles]
+
+
 def _env(synth: Any, service: str) -> dict[str, str]:
     return {e["Name"]: e["Value"] for e in synth.container(service)["Environment"]}
 
@@ -88,14 +102,14 @@ def test_off_by_default_no_policy_allows_bedrock(stage: Any) -> None:
         assert not {"ANALYZER_PROVIDERS", "ANALYZER_BEDROCK_MODEL"} & set(_env(stage, spec.name))
 
 
-def test_on_only_the_analyzer_may_invoke_and_never_everything(bedrock_on: Any) -> None:
-    """The analyzer's task role alone gets Bedrock; only InvokeModel (it does not stream)."""
+def test_on_only_the_llm_users_may_invoke_and_never_everything(bedrock_on: Any) -> None:
+    """Analyzer and search get InvokeModel, chat (it streams) the streaming action alone."""
     found = _bedrock(bedrock_on)
-    assert found
-    analyzer = {"Ref": bedrock_on.task_role("analyzer")}
+    roles_of = {bedrock_on.task_role(name): name for name in USERS}
+    assert set(USERS) == {roles_of[roles[0]["Ref"]] for roles, _ in found}
     for roles, statement in found:
-        assert [analyzer] == roles
-        assert ["bedrock:InvokeModel"] == _listed(statement["Action"])
+        assert 1 == len(roles) and roles[0]["Ref"] in roles_of, roles
+        assert [USERS[roles_of[roles[0]["Ref"]]]] == _listed(statement["Action"])
         for resource in _listed(_text(statement["Resource"])):
             assert "*" != resource
             assert resource.endswith((f"/{PROFILE}", f"/{PROFILE_MODEL}", f"/{MODEL}")), resource
@@ -111,7 +125,7 @@ def test_a_profile_is_granted_with_the_models_it_routes_to(profile_on: Any) -> N
             "Effect": "Allow",
             "Resource": f"{ARN}:*::foundation-model/{PROFILE_MODEL}",
         },
-    ] == [_text(statement) for _, statement in _bedrock(profile_on)]
+    ] == _of(profile_on, "analyzer")
 
 
 def test_a_foundation_model_is_granted_in_its_one_region(model_on: Any) -> None:
@@ -122,7 +136,14 @@ def test_a_foundation_model_is_granted_in_its_one_region(model_on: Any) -> None:
             "Effect": "Allow",
             "Resource": f"{ARN}:eu-central-1::foundation-model/{MODEL}",
         }
-    ] == [_text(statement) for _, statement in _bedrock(model_on)]
+    ] == _of(model_on, "analyzer")
+    assert [
+        {
+            "Action": "bedrock:InvokeModelWithResponseStream",
+            "Effect": "Allow",
+            "Resource": f"{ARN}:eu-central-1::foundation-model/{MODEL}",
+        }
+    ] == _of(model_on, "chat")
 
 
 def test_a_global_profile_also_names_the_region_less_model() -> None:
@@ -143,14 +164,17 @@ def test_a_global_profile_also_names_the_region_less_model() -> None:
 
 
 def test_on_the_analyzer_chain_puts_bedrock_first(profile_on: Any, model_on: Any) -> None:
-    """The analyzer gets ``bedrock,local`` and the granted model; no other service changes."""
+    """The analyzer gets ``bedrock,local``, search and chat the granted model; no other service."""
     assert {"ANALYZER_PROVIDERS": "bedrock,local", "ANALYZER_BEDROCK_MODEL": PROFILE}.items() <= (
         _env(profile_on, "analyzer").items()
     )
     assert "ANALYZER_BEDROCK_REGION" not in _env(profile_on, "analyzer")
     assert "eu-central-1" == _env(model_on, "analyzer")["ANALYZER_BEDROCK_REGION"]
+    for service, prefix in (("search", "SEARCH_"), ("chat", "CHAT_")):
+        assert PROFILE == _env(profile_on, service)[f"{prefix}BEDROCK_MODEL"]
+        assert "eu-central-1" == _env(model_on, service)[f"{prefix}BEDROCK_REGION"]
     for spec in SERVICES:
-        if spec.name != "analyzer":
+        if spec.name not in USERS:
             assert not any("BEDROCK" in name for name in _env(profile_on, spec.name)), spec.name
 
 

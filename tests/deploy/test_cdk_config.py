@@ -140,3 +140,20 @@ def test_bedrock_model_through_service_env_is_refused() -> None:
         load_config(
             Context(bedrock="true", serviceEnv={"analyzer": {"ANALYZER_BEDROCK_MODEL": "x"}})
         )
+
+
+def test_a_bedrock_model_for_search_or_chat_through_service_env_is_refused() -> None:
+    """Search and chat, too, may only call the model their roles are granted."""
+    for service, variable in (("search", "SEARCH_BEDROCK_MODEL"), ("chat", "BEDROCK_REGION")):
+        with pytest.raises(ConfigError, match=variable):
+            load_config(Context(serviceEnv={service: {variable: "x"}}))
+
+
+def test_the_tavily_key_comes_only_from_a_named_secret() -> None:
+    """``tavilySecret`` must be a secret name; a key in serviceEnv would sit in the template."""
+    assert "" == load_config(Context()).tavily_secret
+    assert "prod/tavily" == load_config(Context(tavilySecret="prod/tavily")).tavily_secret
+    with pytest.raises(ConfigError, match="tavilySecret"):
+        load_config(Context(tavilySecret="bad name*"))
+    with pytest.raises(ConfigError, match="TAVILY_API_KEY"):
+        load_config(Context(serviceEnv={"chat": {"TAVILY_API_KEY": "tvly-x"}}))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -168,6 +170,20 @@ def test_provider_keys_reach_only_the_services_that_call_providers(stage: Any) -
     for spec in SERVICES:
         secrets = {s["Name"] for s in stage.container(spec.name)["Secrets"]} - {"PGPASSWORD"}
         assert set(spec.provider_keys) == secrets, spec.name
+
+
+def test_the_tavily_key_reaches_chat_alone_from_the_named_secret(
+    synthesize: Callable[..., Any], cfn_lint: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """With ``tavilySecret`` chat gets TAVILY_API_KEY from that secret (valid CloudFormation)."""
+    synth = synthesize("dev", tavilySecret="collections/tavily")
+    for spec in SERVICES:
+        secrets = {s["Name"]: s["ValueFrom"] for s in synth.container(spec.name)["Secrets"]}
+        assert (spec.name == "chat") == ("TAVILY_API_KEY" in secrets), spec.name
+    value_from = json.dumps(synth.container("chat")["Secrets"])
+    assert "secret:collections/tavily" in value_from
+    result = cfn_lint(list(synth.outdir.glob("*.template.json")))
+    assert 0 == result.returncode, result.stdout + result.stderr
 
 
 def test_workers_scale_on_their_queue_depth(stage: Any) -> None:

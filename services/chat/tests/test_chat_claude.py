@@ -47,6 +47,7 @@ async def test_tool_loop_answers_with_citations_and_without_images(
     response = await claude.post("/chat", json={"message": "kayak?"}, headers=alice.headers)
 
     assert 200 == response.status_code, response.text
+    assert "1" == response.headers["llm-calls"]  # one per turn, though Claude was asked twice
     body = response.json()
     assert f"Let me look.\n\nYour kayak photo [{item}]. " == body["reply"]
     assert [item] == [citation["item_id"] for citation in body["citations"]]

@@ -8,7 +8,7 @@ from typing import Any
 async def test_reply_lists_matching_photos_with_citations(
     client: Any, alice: Any, collection: Any
 ) -> None:
-    """A question is answered from the search results, each photo cited by id."""
+    """A question is answered from the search results, each photo cited by id, at no LLM cost."""
     beach = await collection.add(alice, "A dog running on a sunny beach.", tags=("dog", "beach"))
     await collection.add(alice, "A bowl of ramen on a wooden table.", tags=("food",))
 
@@ -17,6 +17,7 @@ async def test_reply_lists_matching_photos_with_citations(
     )
 
     assert 200 == response.status_code, response.text
+    assert "0" == response.headers["llm-calls"]
     body = response.json()
     assert [beach] == [citation["item_id"] for citation in body["citations"]]
     assert "A dog running on a sunny beach." == body["citations"][0]["summary"]

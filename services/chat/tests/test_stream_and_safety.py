@@ -15,6 +15,7 @@ async def test_stream_emits_tokens_then_citations_then_done(
 
     assert 200 == response.status_code
     assert response.headers["content-type"].startswith("text/event-stream")
+    assert "0" == response.headers["llm-calls"]  # the offline responder costs no LLM quota
     events = sse(response.text)
     names = [name for name, _ in events]
     assert names.count("token") > 5
@@ -65,7 +66,7 @@ async def test_message_over_the_cap_is_refused(client: Any, alice: Any) -> None:
 
 
 async def test_lower_configured_cap_is_enforced(make_settings: Any, alice: Any) -> None:
-    """CHAT_MAX_MESSAGE_CHARS below the API's ceiling refuses longer messages with 422."""
+    """A CHAT_MAX_MESSAGE_CHARS below the API ceiling refuses longer messages: 422, no LLM cost."""
     from litestar.testing import AsyncTestClient
 
     from collections_chat.app import create_app
@@ -77,6 +78,7 @@ async def test_lower_configured_cap_is_enforced(make_settings: Any, alice: Any) 
 
     assert 422 == response.status_code
     assert "message_too_long" == response.json()["code"]
+    assert "llm-calls" not in response.headers
 
 
 async def test_unknown_request_fields_are_refused(client: Any, alice: Any) -> None:

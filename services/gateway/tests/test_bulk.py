@@ -113,7 +113,7 @@ async def test_bulk_delete_removes_each_item_and_skips_what_is_not_the_callers(
 async def test_bulk_analyze_fails_alone_for_unprocessed_items_and_past_the_quota(
     gateway: Callable[..., Any], library: Library
 ) -> None:
-    """An unprocessed item fails as not_processed; past the LLM quota the rest fail as such."""
+    """Ids spend the LLM quota in the order sent: the ones past it are the list's tail."""
     async with gateway(daily_llm_quota=2) as client:
         library.client = client
         alice = await sign_up(client, f"bulk-{uuid.uuid4().hex[:8]}@example.com")

@@ -1,4 +1,4 @@
-"""The daily LLM quota on search: checked before forwarding, counted only when the LLM ran."""
+"""The daily LLM quota on search and chat: checked before forwarding, counted when an LLM ran."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from collections_devtools.testing.api import sign_up
 
 
 class SearchUpstream:
-    """A search service over HTTP that answers with a set ``llm_calls`` and counts requests."""
+    """Search and chat over HTTP: answers with a set ``llm_calls`` (chat: a header, or a set
+    refusal) and counts requests."""
 
     def __init__(self) -> None:
         self.llm_calls: int | str = 0
+        self.chat_status = 200
         self.requests = 0
         handler = self._handler()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -34,6 +36,9 @@ class SearchUpstream:
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length") or 0))
                 upstream.requests += 1
+                if self.path.startswith("/chat"):
+                    self._chat()
+                    return
                 body = {
                     "results": [],
                     "answer": None,
@@ -45,6 +50,25 @@ class SearchUpstream:
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _chat(self) -> None:
+                stream = self.path == "/chat/stream"
+                if upstream.chat_status != 200:
+                    payload = json.dumps({"code": "empty_message"}).encode()
+                    kind = "application/problem+json"
+                elif stream:
+                    payload = b'event: done\ndata: {"reply": "hi"}\n\n'
+                    kind = "text/event-stream"
+                else:
+                    payload = json.dumps({"session_id": "s", "reply": "hi", "citations": []})
+                    payload, kind = payload.encode(), "application/json"
+                self.send_response(upstream.chat_status)
+                self.send_header("content-type", kind)
+                self.send_header("content-length", str(len(payload)))
+                if upstream.chat_status == 200:
+                    self.send_header("llm-calls", str(upstream.llm_calls))
                 self.end_headers()
                 self.wfile.write(payload)
 
@@ -116,3 +140,27 @@ async def test_an_unreadable_usage_counts_as_a_call(
         first = await client.post("/search", json=search, headers=alice.headers)
         second = await client.post("/search", json=search, headers=alice.headers)
     assert (200, 429) == (first.status_code, second.status_code)
+
+
+@pytest.mark.parametrize("path", ["/chat", "/chat/stream"])
+async def test_chat_turns_spend_the_llm_quota_only_when_a_model_answered(
+    gateway: Callable[..., Any], upstream: SearchUpstream, path: str
+) -> None:
+    """Offline and refused turns are free; two Claude turns spend a quota of 2, the third is 429."""
+    async with gateway(daily_llm_quota=2, chat_url=upstream.url) as client:
+        alice = await sign_up(client, f"quota-{uuid.uuid4().hex[:8]}@example.com")
+
+        async def turn() -> int:
+            response = await client.post(path, json={"message": "hi"}, headers=alice.headers)
+            return response.status_code
+
+        offline = [await turn() for _ in range(3)]
+        upstream.chat_status = 422
+        rejected = [await turn() for _ in range(3)]
+        upstream.chat_status, upstream.llm_calls = 200, 1
+        charged = [await turn() for _ in range(2)]
+        refused = await client.post(path, json={"message": "hi"}, headers=alice.headers)
+
+    assert ([200] * 3, [422] * 3, [200] * 2) == (offline, rejected, charged)
+    assert (429, "llm_calls_quota_exceeded") == (refused.status_code, refused.json()["code"])
+    assert 8 == upstream.requests

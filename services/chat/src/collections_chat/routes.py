@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import msgspec
-from litestar import delete, get, post
+from litestar import Response, delete, get, post
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -19,11 +19,19 @@ BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 SessionIdParameter = Annotated[str, Parameter(max_length=64, pattern=SESSION_ID_PATTERN)]
 
 
+LLM_CALLS_HEADER = "llm-calls"
+"""On every answered turn: what it costs the LLM quota (``1`` with Claude, ``0`` offline).
+
+Only a turn that reached the model gets it: a refused message or session is a 4xx without it.
+"""
+
+
 @post("/chat", status_code=200, tags=["chat"], security=BEARER, summary="Send a message")
 async def send_message(
     principal: Principal, chat_service: ChatService, data: ChatRequest
-) -> ChatResponse:
-    return await chat_service.chat(principal, data)
+) -> Response[ChatResponse]:
+    reply = await chat_service.chat(principal, data)
+    return Response(reply, headers={LLM_CALLS_HEADER: str(chat_service.llm_calls_per_turn)})
 
 
 @post(
@@ -42,7 +50,11 @@ async def stream_message(
     turn = await chat_service.start_turn(principal, data)
     return ServerSentEvent(
         _encoded(chat_service.stream(turn)),
-        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+        headers={
+            "cache-control": "no-cache",
+            "x-accel-buffering": "no",
+            LLM_CALLS_HEADER: str(chat_service.llm_calls_per_turn),
+        },
     )
 
 

@@ -86,6 +86,14 @@ class ChatService:
             dynamodb, table=settings.table, ttl_seconds=settings.session_ttl_seconds, clock=clock
         )
 
+    @property
+    def llm_calls_per_turn(self) -> int:
+        """What a turn that reaches the model costs the LLM quota: one per turn, not per round.
+
+        A turn may ask the model up to ``max_tool_iterations`` times; the user asked once.
+        """
+        return 1 if self._model.calls_llm else 0
+
     async def start_turn(self, principal: Principal, request: ChatRequest) -> Turn:
         """Validate the message and find (or start) the session; raises before any streaming."""
         message = request.message.strip()

@@ -19,10 +19,22 @@ _FORWARDED = ("authorization", "x-request-id", "content-type", "accept")
 
 
 class UpstreamResponse:
-    def __init__(self, status_code: int, body: bytes, content_type: str) -> None:
+    def __init__(
+        self, status_code: int, body: bytes, content_type: str, llm_calls: str | None = None
+    ) -> None:
         self.status_code = status_code
         self.body = body
         self.content_type = content_type
+        self.llm_calls = llm_calls
+        """The upstream's ``llm-calls`` header, if it sent one (chat does on answered turns)."""
+
+
+class UpstreamStream:
+    """A streamed 200: its chunks, and the ``llm-calls`` header it opened with."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], llm_calls: str | None) -> None:
+        self.chunks = chunks
+        self.llm_calls = llm_calls
 
 
 class Upstream:
@@ -57,11 +69,12 @@ class Upstream:
             response.status_code,
             response.content,
             response.headers.get("content-type", "application/json"),
+            response.headers.get("llm-calls"),
         )
 
     async def open_stream(
         self, path: str, headers: dict[str, str], body: bytes
-    ) -> AsyncIterator[bytes] | UpstreamResponse:
+    ) -> UpstreamStream | UpstreamResponse:
         """Start a streamed (SSE) call: the chunks if it answered 200, else its error response.
 
         The status is known before the first chunk, so an error (404 for someone else's session,
@@ -86,7 +99,7 @@ class Upstream:
                 content,
                 response.headers.get("content-type", "application/json"),
             )
-        return self._relay(response)
+        return UpstreamStream(self._relay(response), response.headers.get("llm-calls"))
 
     async def _relay(self, response: httpx.Response) -> AsyncIterator[bytes]:
         try:

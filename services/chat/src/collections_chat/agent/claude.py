@@ -27,6 +27,8 @@ log = get_logger(__name__)
 class ClaudeModel:
     """Claude through the Anthropic API or Bedrock (:mod:`collections_shared.llm`)."""
 
+    calls_llm = True
+
     def __init__(self, claude: Claude, *, max_tokens: int) -> None:
         self._client = claude.client
         self._model = claude.model

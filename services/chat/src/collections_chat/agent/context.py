@@ -32,6 +32,9 @@ class ModelTurn:
 class ChatModel(Protocol):
     """Claude, or the offline responder; both answer the same state the same way."""
 
+    calls_llm: bool
+    """Whether a turn costs an LLM call (and so a unit of the caller's LLM quota)."""
+
     async def respond(self, state: State, context: Context, emit: Emit) -> ModelTurn: ...
 
 

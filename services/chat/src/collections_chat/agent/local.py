@@ -50,6 +50,8 @@ _WEB = re.compile(
 class LocalResponder:
     """Deterministic replies grounded in the tools' results (see the module docstring)."""
 
+    calls_llm = False
+
     async def respond(self, state: State, context: Context, emit: Emit) -> ModelTurn:
         if not state.steps:
             planned = _plan(state, context)

@@ -103,6 +103,18 @@ def _called_llm(response: UpstreamResponse) -> bool:
         return True
 
 
+def _turn_called_llm(header: str | None) -> bool:
+    """Whether chat says the turn reached an LLM (a missing or unreadable header counts as yes).
+
+    Chat answers ``llm-calls`` on every turn it ran: ``0`` with the offline responder. A refused
+    message (422) or session (404) never reaches a model and costs nothing.
+    """
+    try:
+        return header is None or int(header) > 0
+    except ValueError:
+        return True
+
+
 @post(
     "/search",
     status_code=200,
@@ -139,6 +151,8 @@ async def search_route(
     tags=["chat"],
     security=BEARER,
     summary="Send a message to the collection agent",
+    description="Needs LLM quota left; one unit per turn is counted only when the turn reached "
+    "an LLM (the chat service says so; the offline responder and refused messages are free).",
     request_max_body_size=_MAX_BODY,
     responses=_ok(ChatResponse, "The agent's reply with the items it cites"),
     opt={PROBLEMS_OPT: (404,)},  # session_id or filters.album_id is not the caller's
@@ -152,9 +166,11 @@ async def chat_route(
     data: ChatRequest,
 ) -> Response[bytes]:
     await _check_scope(albums, principal.user_id, data.filters)
-    await limiter.spend(principal.user_id, "llm_calls")
-    body = _encoded(data)
-    return _relay(await chat.call("POST", "/chat", _headers(request), body))
+    await limiter.check(principal.user_id, "llm_calls")
+    response = await chat.call("POST", "/chat", _headers(request), _encoded(data))
+    if response.status_code == 200 and _turn_called_llm(response.llm_calls):
+        await limiter.record(principal.user_id, "llm_calls")
+    return _relay(response)
 
 
 @post(
@@ -177,11 +193,13 @@ async def chat_stream_route(
     data: ChatRequest,
 ) -> Response[Any]:
     await _check_scope(albums, principal.user_id, data.filters)
+    await limiter.check(principal.user_id, "llm_calls")
     opened = await chat.open_stream("/chat/stream", _headers(request), _encoded(data))
     if isinstance(opened, UpstreamResponse):
         return _relay(opened)
-    await limiter.spend(principal.user_id, "llm_calls")
-    return Stream(opened, media_type="text/event-stream")
+    if _turn_called_llm(opened.llm_calls):
+        await limiter.record(principal.user_id, "llm_calls")
+    return Stream(opened.chunks, media_type="text/event-stream")
 
 
 @get(
