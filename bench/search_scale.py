@@ -259,19 +259,23 @@ async def _bench() -> dict[str, Any]:
             try:
                 for size, user_id in tenants.items():
                     results[f"items_{size}"] = await _measure(pool, user_id, corpus)
+                    # Printed as soon as measured: a run stopped at the larger size keeps these.
+                    _print_scale(f"items_{size}", results[f"items_{size}"])
             finally:
                 await pool.close()
     return results
 
 
+def _print_scale(scale: str, row: dict[str, Any]) -> None:
+    short = f"{row['vector_queries_short_of_k']}/{row['queries']}"
+    print(f"\n{scale}: recall@10 {row['recall_at_10']}, vector queries short of k: {short}")
+    print(f"vector plan (generic): {' > '.join(row['plan_vector'])}")
+    print(f"{'mode':<24} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, ms in row["ms"].items():
+        print(f"{name:<24} {ms['p50']:>8.2f} {ms['p95']:>8.2f}", flush=True)
+
+
 def _print(results: dict[str, Any]) -> None:
-    for scale, row in results.items():
-        short = f"{row['vector_queries_short_of_k']}/{row['queries']}"
-        print(f"\n{scale}: recall@10 {row['recall_at_10']}, vector queries short of k: {short}")
-        print(f"vector plan (generic): {' > '.join(row['plan_vector'])}")
-        print(f"{'mode':<24} {'p50 ms':>8} {'p95 ms':>8}")
-        for name, ms in row["ms"].items():
-            print(f"{name:<24} {ms['p50']:>8.2f} {ms['p95']:>8.2f}")
     largest = results[f"items_{max(SIZES)}"]["ms"]
     for mode, target in TARGETS_MS.items():
         verdict = "met" if largest[mode]["p50"] <= target else "MISSED"
