@@ -27,6 +27,8 @@ class Query:
     train: bool
     keyword: Ranked
     vector: Ranked
+    recipe: str = ""
+    """Which document recipe the query was asked of (held-out results are reported per recipe)."""
 
     def found(self, arm: str) -> list[Candidate]:
         """The candidates the service scores in ``arm``'s mode (hybrid and joint: both arms)."""
@@ -212,7 +214,7 @@ def fit_all(queries: list[Query]) -> tuple[calibration.ModelCalibration, dict[st
     }
     grid_convex = {
         f"convex a={a}": convex(models["keyword"], models["vector"], a)
-        for a in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+        for a in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
     }
     best_rrf, best_convex = _tune(train, grid_rrf), _tune(train, grid_convex)
     strategies: dict[str, Ranker] = {
@@ -235,6 +237,13 @@ def fit_all(queries: list[Query]) -> tuple[calibration.ModelCalibration, dict[st
         "held_out_queries": len(held),
         "fusion_held_out": {name: metrics(held, r) for name, r in strategies.items()},
         "fusion_all": {name: metrics(queries, r) for name, r in strategies.items()},
+        "fusion_held_out_by_recipe": {
+            recipe: {
+                name: metrics([q for q in held if q.recipe == recipe], r)
+                for name, r in strategies.items()
+            }
+            for recipe in sorted({q.recipe for q in held})
+        },
         "no_match_threshold": threshold,
         "no_match_train": no_match(train, fitted, threshold),
         "no_match_held_out": no_match(held, fitted, threshold),
@@ -251,6 +260,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     for split in ("fusion_held_out", "fusion_all"):
         print(f"\n{split}:\n| ranking | R@1 | R@5 | R@10 | MRR@10 |\n|---|---|---|---|---|")
         for name, m in summary[split].items():
+            print(f"| {name} | {m['R@1']} | {m['R@5']} | {m['R@10']} | {m['MRR@10']} |")
+    for recipe, table in summary["fusion_held_out_by_recipe"].items():
+        print(
+            f"\nheld out, {recipe}:\n| ranking | R@1 | R@5 | R@10 | MRR@10 |\n|---|---|---|---|---|"
+        )
+        for name, m in table.items():
             print(f"| {name} | {m['R@1']} | {m['R@5']} | {m['R@10']} | {m['MRR@10']} |")
     print(f"\nno_match threshold {summary['no_match_threshold']} (chosen on training)")
     print(f"training: {summary['no_match_train']}\nheld out: {summary['no_match_held_out']}")
