@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from bench import _fusion
 from collections_search import calibration
 from collections_search.calibration import Candidate, Logistic
 
@@ -27,6 +28,8 @@ class Query:
     train: bool
     keyword: Ranked
     vector: Ranked
+    recipe: str = ""
+    """Which document recipe the query was asked of (held-out results are reported per recipe)."""
 
     def found(self, arm: str) -> list[Candidate]:
         """The candidates the service scores in ``arm``'s mode (hybrid and joint: both arms)."""
@@ -39,13 +42,15 @@ def _matrix(queries: list[Query], arm: calibration.Arm) -> tuple[np.ndarray, np.
     names = calibration.FEATURES[arm]
     rows, labels = [], []
     for query in queries:
-        found = query.found(arm)
-        top = calibration.top_similarity(found)
-        for candidate in found:
-            values = calibration.features(candidate, top)
+        for candidate, values in _values(query.found(arm)):
             rows.append([values.get(name, 0.0) for name in names])
             labels.append(1.0 if candidate.item_id == query.wanted else 0.0)
     return np.array(rows, dtype=float), np.array(labels, dtype=float)
+
+
+def _values(found: list[Candidate]) -> list[tuple[Candidate, dict[str, float]]]:
+    top, best = calibration.top_similarity(found), calibration.top_keyword(found)
+    return [(c, calibration.features(c, top, best)) for c in found]
 
 
 def fit_logistic(queries: list[Query], arm: calibration.Arm) -> Logistic:
@@ -53,18 +58,14 @@ def fit_logistic(queries: list[Query], arm: calibration.Arm) -> Logistic:
     return _irls(x, y, calibration.FEATURES[arm])
 
 
-def fit_mixture(
-    queries: list[Query], keyword: Logistic, vector: Logistic, alpha: float
-) -> Logistic:
-    """Platt scaling of the convex mixture: one feature, ``mixed``."""
+def fit_mixture(queries: list[Query], model: calibration.ModelCalibration) -> Logistic:
+    """Platt scaling of the (keyword-gated) convex mixture: one feature, ``mixed``."""
     rows, labels = [], []
     for query in queries:
-        found = query.found("hybrid")
-        top = calibration.top_similarity(found)
-        for candidate in found:
-            values = calibration.features(candidate, top)
-            mixed = alpha * keyword.probability(values) + (1 - alpha) * vector.probability(values)
-            rows.append([mixed])
+        for candidate, values in _values(query.found("hybrid")):
+            alpha = model.alpha_for(values)
+            keyword, vector = model.keyword.probability(values), model.vector.probability(values)
+            rows.append([alpha * keyword + (1 - alpha) * vector])
             labels.append(1.0 if candidate.item_id == query.wanted else 0.0)
     return _irls(np.array(rows), np.array(labels), ("mixed",))
 
@@ -105,18 +106,22 @@ def logistic(model: Logistic, arm: calibration.Arm) -> Ranker:
     return rank
 
 
-def convex(keyword: Logistic, vector: Logistic, alpha: float) -> Ranker:
-    """alpha x P(relevant | keyword evidence) + (1 - alpha) x P(relevant | vector evidence)."""
+IDENTITY = Logistic(intercept=0.0, weights={"mixed": 1.0})
+"""A monotone stand-in for the Platt map: ranking by the mixture needs no fitted map."""
 
+
+def convex(
+    keyword: Logistic, vector: Logistic, alpha: float, weak: float | None = None, gate: float = 0
+) -> Ranker:
+    """alpha x P(relevant | keyword evidence) + (1 - alpha) x P(relevant | vector evidence),
+    with ``weak`` as the keyword share when the query's best keyword score is under ``gate``."""
+    model = calibration.ModelCalibration(keyword, vector, alpha, IDENTITY, 0.0, weak, gate)
+    return logistic_mixed(model)
+
+
+def logistic_mixed(model: calibration.ModelCalibration) -> Ranker:
     def rank(query: Query) -> list[uuid.UUID]:
-        found = query.found("hybrid")
-        top = calibration.top_similarity(found)
-        mixed = {
-            c.item_id: alpha * keyword.probability(calibration.features(c, top))
-            + (1 - alpha) * vector.probability(calibration.features(c, top))
-            for c in found
-        }
-        return sorted(mixed, key=lambda item: -mixed[item])
+        return [c.item_id for c, _ in calibration.score(query.found("hybrid"), model.mixed)]
 
     return rank
 
@@ -136,18 +141,23 @@ def metrics(queries: list[Query], ranker: Ranker) -> dict[str, float]:
 Fitted = calibration.ModelCalibration
 
 
-def _tops(queries: list[Query], model: Fitted) -> list[tuple[Query, float, bool]]:
-    """Per query: its best calibrated score, and whether the wanted photo is in the top 10."""
+def _tops(
+    queries: list[Query], model: Fitted, mode: str = "hybrid"
+) -> list[tuple[Query, float, bool]]:
+    """Per query: its best calibrated score in ``mode``, and whether the wanted photo is in
+    that mode's top 10."""
     out = []
     for query in queries:
-        scored = calibration.score(query.found("hybrid"), model.mixed)
+        scored = calibration.score(query.found(mode), model.scorer(mode))
         top10 = [c.item_id for c, _ in scored[:10]]
         out.append((query, scored[0][1] if scored else 0.0, query.wanted in top10))
     return out
 
 
-def no_match(queries: list[Query], model: Fitted, threshold: float) -> dict[str, float]:
-    tops = _tops(queries, model)
+def no_match(
+    queries: list[Query], model: Fitted, threshold: float, mode: str = "hybrid"
+) -> dict[str, float]:
+    tops = _tops(queries, model, mode)
     answerable = [t for t in tops if t[0].wanted is not None]
     unanswerable = [t for t in tops if t[0].wanted is None]
     lost = sum(1 for _, top, hit in answerable if hit and top < threshold)
@@ -162,12 +172,14 @@ def no_match(queries: list[Query], model: Fitted, threshold: float) -> dict[str,
     }
 
 
-def choose_threshold(train: list[Query], model: Fitted, max_cost: float = 1.0) -> float:
+def choose_threshold(
+    train: list[Query], model: Fitted, mode: str = "hybrid", max_cost: float = 1.0
+) -> float:
     """The highest threshold whose Recall@10 cost on training queries stays within max_cost."""
-    candidates = sorted({round(top, 4) for _, top, _ in _tops(train, model)})
+    candidates = sorted({round(top, 4) for _, top, _ in _tops(train, model, mode)})
     best = 0.0
     for threshold in candidates:
-        if no_match(train, model, threshold)["recall10_cost_points"] <= max_cost:
+        if no_match(train, model, threshold, mode)["recall10_cost_points"] <= max_cost:
             best = threshold
     return best
 
@@ -203,59 +215,99 @@ def _tune(train: list[Query], rankers: dict[str, Ranker]) -> str:
     return max(rankers, key=lambda name: tuple(metrics(train, rankers[name]).values())[::-1])
 
 
-def fit_all(queries: list[Query]) -> tuple[calibration.ModelCalibration, dict[str, Any]]:
-    train = [q for q in queries if q.train]
-    held = [q for q in queries if not q.train]
-    models = {arm: fit_logistic(train, arm) for arm in ("keyword", "vector", "joint")}
+MODES = ("keyword", "vector", "hybrid")
+
+
+def _strategies(train: list[Query], models: dict[str, Logistic]) -> dict[str, Ranker]:
     grid_rrf = {
         f"rrf w={w} k={k}": rrf(w, k) for w in (0.5, 0.6, 0.7, 0.8, 0.9) for k in (5, 20, 60)
     }
     grid_convex = {
-        f"convex a={a}": convex(models["keyword"], models["vector"], a)
-        for a in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+        f"convex a={a}": convex(models["keyword"], models["vector"], a) for a in _fusion.ALPHAS
     }
     best_rrf, best_convex = _tune(train, grid_rrf), _tune(train, grid_convex)
-    strategies: dict[str, Ranker] = {
+    return {
         "keyword (arm alone)": logistic(models["keyword"], "keyword"),
         "vector (arm alone)": logistic(models["vector"], "vector"),
         "rrf w=0.8 k=60 (before)": rrf(0.8, 60),
         f"{best_rrf} (tuned)": grid_rrf[best_rrf],
-        f"{best_convex} (tuned)": grid_convex[best_convex],
+        f"{best_convex} (tuned on MRR)": grid_convex[best_convex],
         "logistic over both arms' features": logistic(models["joint"], "joint"),
     }
-    alpha = float(best_convex.removeprefix("convex a="))
-    mixture = fit_mixture(train, models["keyword"], models["vector"], alpha)
-    unthresholded = calibration.ModelCalibration(
-        models["keyword"], models["vector"], alpha, mixture, no_match_threshold=0.0
+
+
+def _fit_served(train: list[Query], models: dict[str, Logistic]) -> tuple[Fitted, str]:
+    """The keyword-gated convex fusion, its Platt map and one no_match bar per mode."""
+    arrays = _fusion.precompute(train, models["keyword"], models["vector"])
+    fusion, _ = _fusion.choose(arrays)
+    model = calibration.ModelCalibration(
+        models["keyword"], models["vector"], fusion.alpha, IDENTITY, 0.0,
+        fusion.weak_alpha, fusion.keyword_gate,
+    )  # fmt: skip
+    model = msgspec.structs.replace(model, hybrid=fit_mixture(train, model))
+    thresholds = {mode: choose_threshold(train, model, mode) for mode in MODES}
+    fitted = msgspec.structs.replace(
+        model, no_match_threshold=thresholds["hybrid"], no_match_thresholds=thresholds
     )
-    threshold = choose_threshold(train, unthresholded)
-    fitted = msgspec.structs.replace(unthresholded, no_match_threshold=threshold)
+    name = f"gated a={fusion.alpha} weak={fusion.weak_alpha} gate={fusion.keyword_gate} (served)"
+    return fitted, name
+
+
+def fit_all(queries: list[Query]) -> tuple[calibration.ModelCalibration, dict[str, Any]]:
+    train = [q for q in queries if q.train]
+    held = [q for q in queries if not q.train]
+    models = {arm: fit_logistic(train, arm) for arm in ("keyword", "vector", "joint")}
+    strategies = _strategies(train, models)
+    fitted, served = _fit_served(train, models)
+    strategies[served] = logistic_mixed(fitted)
+    recipes = sorted({q.recipe for q in held})
     summary = {
         "train_queries": len(train),
         "held_out_queries": len(held),
         "fusion_held_out": {name: metrics(held, r) for name, r in strategies.items()},
-        "fusion_all": {name: metrics(queries, r) for name, r in strategies.items()},
-        "no_match_threshold": threshold,
-        "no_match_train": no_match(train, fitted, threshold),
-        "no_match_held_out": no_match(held, fitted, threshold),
-        "no_match_held_out_by_threshold": {
-            str(t): no_match(held, fitted, t) for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+        "fusion_held_out_by_recipe": {
+            recipe: {
+                name: metrics([q for q in held if q.recipe == recipe], r)
+                for name, r in strategies.items()
+            }
+            for recipe in recipes
+        },
+        "no_match_thresholds": fitted.no_match_thresholds,
+        "no_match_held_out": {
+            mode: no_match(held, fitted, fitted.threshold(mode), mode) for mode in MODES
+        },
+        "no_match_held_out_by_recipe": {
+            recipe: {
+                mode: no_match(
+                    [q for q in held if q.recipe == recipe], fitted, fitted.threshold(mode), mode
+                )
+                for mode in MODES
+            }
+            for recipe in recipes
         },
         "calibration_held_out": reliability(held, fitted),
     }
     return fitted, summary
 
 
+def _table(title: str, table: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}:\n| ranking | R@1 | R@5 | R@10 | MRR@10 |\n|---|---|---|---|---|")
+    for name, m in table.items():
+        print(f"| {name} | {m['R@1']} | {m['R@5']} | {m['R@10']} | {m['MRR@10']} |")
+
+
 def print_summary(summary: dict[str, Any]) -> None:
     print(f"{summary['train_queries']} training, {summary['held_out_queries']} held-out queries")
-    for split in ("fusion_held_out", "fusion_all"):
-        print(f"\n{split}:\n| ranking | R@1 | R@5 | R@10 | MRR@10 |\n|---|---|---|---|---|")
-        for name, m in summary[split].items():
-            print(f"| {name} | {m['R@1']} | {m['R@5']} | {m['R@10']} | {m['MRR@10']} |")
-    print(f"\nno_match threshold {summary['no_match_threshold']} (chosen on training)")
-    print(f"training: {summary['no_match_train']}\nheld out: {summary['no_match_held_out']}")
-    for threshold, numbers in summary["no_match_held_out_by_threshold"].items():
-        print(f"held out at {threshold}: {numbers}")
+    _table("held out, all recipes", summary["fusion_held_out"])
+    for recipe, table in summary["fusion_held_out_by_recipe"].items():
+        _table(f"held out, {recipe}", table)
+    print(f"\nno_match thresholds (chosen on training): {summary['no_match_thresholds']}")
+    print("| recipe | mode | no-answer share empty | R@10 cost, points |\n|---|---|---|---|")
+    rows = {"all": summary["no_match_held_out"], **summary["no_match_held_out_by_recipe"]}
+    for recipe, modes in rows.items():
+        for mode, n in modes.items():
+            share, cost = n["no_answer_share_empty"], n["recall10_cost_points"]
+            print(f"| {recipe} | {mode} | {share} | {cost} |")
     cal = summary["calibration_held_out"]
     print(f"\nheld-out Brier {cal['brier']} (base rate alone {cal['brier_base_rate']})")
     print("| bin | n | mean predicted | observed |\n|---|---|---|---|")

@@ -15,7 +15,6 @@ embedding model in use (re-fit after the keyword arm's scoring changes with this
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 import uuid
 from pathlib import Path
@@ -23,10 +22,12 @@ from typing import Any
 
 import msgspec
 
-from bench import _fit
+from bench import _fit, _quality
 from bench._golden import insert_analysed
+from bench._quality import ingest
+from collections_devtools.testing.api import sign_up
 from collections_devtools.testing.golden import GOLDEN
-from collections_devtools.testing.stack import running_stack
+from collections_devtools.testing.stack import gateway_client, running_stack
 from collections_embeddings.base import EmbeddingProvider
 from collections_embeddings.factory import EmbeddingSettings, build_provider
 from collections_search import calibration, repository
@@ -40,36 +41,79 @@ CANDIDATES = 100
 RECIPES = {"three captions": (3, 3), "one caption": (1, 1)}
 """Document recipes: (captions the item is built from, first query caption). Two recipes, so the
 fit sees a rich analysis and a terse one (like ``make eval``'s imported variant)."""
+ANALYSED = "offline analyzer"
+"""Third recipe: the photos uploaded bare through the API and analysed by the offline analyzer
+(``make eval``'s variant (b), what a user without keys gets); all five captions are queries."""
 
 
-async def _collect(rows: list[list[str]], no_answer: list[str]) -> tuple[str, list[_fit.Query]]:
+async def _collect(
+    photos: list[dict[str, Any]], no_answer: list[str]
+) -> tuple[str, list[_fit.Query]]:
     """Every query's candidates from both arms, with the photo it is about (None: no answer)."""
     embedder = build_provider(EmbeddingSettings(provider="local"))
+    rows = [photo["captions"] for photo in photos]
     queries: list[_fit.Query] = []
     with tempfile.TemporaryDirectory(prefix="collections-calibrate-") as folder:
-        async with running_stack(Path(folder) / "state") as stack:
+        async with running_stack(
+            Path(folder) / "state", GATEWAY_RATE_LIMIT_PER_MINUTE="1000000"
+        ) as stack:
             pool = await create_pool(stack.app_database_url())
             try:
-                for built_from, first_query in RECIPES.values():
+                for recipe, (built_from, first_query) in RECIPES.items():
                     user_id = str(uuid.uuid4())
-                    ids = [
+                    ids: list[uuid.UUID | None] = [
                         await insert_analysed(
                             stack.owner_database_url(), embedder, user_id, captions[:built_from]
                         )
                         for captions in rows
                     ]
-                    asked: list[tuple[str, uuid.UUID | None, bool]] = [
-                        (caption, ids[index], index % 2 == 0)
-                        for index, captions in enumerate(rows)
-                        for caption in captions[first_query:]
-                    ]
-                    asked += [(q, None, line % 2 == 0) for line, q in enumerate(no_answer)]
-                    for text, wanted, train in asked:
-                        keyword, vector = await _arms(pool, embedder, user_id, text)
-                        queries.append(_fit.Query(text, wanted, train, keyword, vector))
+                    asked = _asked(rows, ids, first_query, no_answer)
+                    queries += await _ask(pool, embedder, user_id, recipe, asked)
+                user_id, analysed = await _analysed(stack, photos)
+                asked = _asked(rows, analysed, 0, no_answer)
+                queries += await _ask(pool, embedder, user_id, ANALYSED, asked)
             finally:
                 await pool.close()
     return embedder.model, queries
+
+
+Asked = list[tuple[str, uuid.UUID | None, bool]]
+
+
+def _asked(
+    rows: list[list[str]], ids: list[uuid.UUID | None], first_query: int, no_answer: list[str]
+) -> Asked:
+    """(query, wanted item, in the training half): split by photo, even numbers train."""
+    asked: Asked = [
+        (caption, ids[index], index % 2 == 0)
+        for index, captions in enumerate(rows)
+        for caption in captions[first_query:]
+        if ids[index] is not None
+    ]
+    return asked + [(q, None, line % 2 == 0) for line, q in enumerate(no_answer)]
+
+
+async def _ask(
+    pool: Any, embedder: EmbeddingProvider, user_id: str, recipe: str, asked: Asked
+) -> list[_fit.Query]:
+    found = []
+    for text, wanted, train in asked:
+        keyword, vector = await _arms(pool, embedder, user_id, text)
+        found.append(_fit.Query(text, wanted, train, keyword, vector, recipe))
+    return found
+
+
+async def _analysed(stack: Any, photos: list[dict[str, Any]]) -> tuple[str, list[uuid.UUID | None]]:
+    """Upload the photos bare through the API so the offline analyzer describes them."""
+    async with gateway_client(stack, request_timeout=120) as api:
+        user = await sign_up(api, f"calibrate-{uuid.uuid4().hex[:8]}@example.com")
+        by_photo = {
+            photo: item for item, photo in (await ingest(api, user, GOLDEN, photos)).items()
+        }
+    # A photo the analyzer failed on stays a query with no findable answer (an honest miss).
+    return user.user_id, [
+        uuid.UUID(by_photo[p["id"]]) if p["id"] in by_photo else None for p in photos
+    ]
 
 
 async def _arms(
@@ -106,10 +150,8 @@ def run() -> dict[str, Any]:
     if not (GOLDEN / "captions.jsonl").exists():
         print(f"golden set not found at {GOLDEN}; skipped")
         return {"skipped": True}
-    lines = (GOLDEN / "captions.jsonl").read_text().splitlines()
-    rows = [json.loads(line)["captions"] for line in lines if line.strip()]
     no_answer = [line for line in NO_ANSWER.read_text().splitlines() if line.strip()]
-    model, queries = asyncio.run(_collect(rows, no_answer))
+    model, queries = asyncio.run(_collect(_quality.rows(GOLDEN), no_answer))
     fitted, summary = _fit.fit_all(queries)
     _fit.print_summary(summary)
     _write(model, fitted, summary)

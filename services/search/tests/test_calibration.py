@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 
 from collections_embeddings.local import MODEL
@@ -52,3 +53,43 @@ def test_candidates_join_both_arms_with_their_ranks() -> None:
     assert {"both": 1.0} == {
         k: v for k, v in calibration.features(by_id[shared], 0.6).items() if k == "both"
     }
+
+
+def _model(weak_alpha: float | None) -> calibration.ModelCalibration:
+    keyword = calibration.Logistic(intercept=0.0, weights={"keyword_raw": 1.0})
+    vector = calibration.Logistic(intercept=0.0, weights={"similarity": 1.0})
+    mixture = calibration.Logistic(intercept=0.0, weights={"mixed": 1.0})
+    return calibration.ModelCalibration(
+        keyword, vector, 0.5, mixture, 0.1, weak_alpha, keyword_gate=1.0,
+        no_match_thresholds={"vector": 0.3},
+    )  # fmt: skip
+
+
+def test_a_weak_keyword_match_gets_the_weak_share_and_a_strong_one_the_full_share() -> None:
+    """Below the gate the mixture uses ``weak_alpha``; at or above it (or without it) ``alpha``."""
+    gated, plain = _model(0.0), _model(None)
+
+    assert 0.0 == gated.alpha_for({"top_keyword": 0.5})
+    assert 0.5 == gated.alpha_for({"top_keyword": 1.0})
+    assert 0.5 == plain.alpha_for({"top_keyword": 0.5})
+    weak = {"keyword_raw": 3.0, "similarity": 0.0, "top_keyword": 0.5}
+    assert gated.mixed(weak) < plain.mixed(weak)
+
+
+def test_each_mode_has_its_own_no_match_bar_with_the_shared_one_as_fallback() -> None:
+    """A mode listed in ``no_match_thresholds`` uses its bar; bm25 is keyword; others fall back."""
+    model = _model(None)
+
+    assert 0.3 == model.threshold("vector")
+    assert 0.1 == model.threshold("keyword") == model.threshold("bm25") == model.threshold("hybrid")
+
+
+def test_top_keyword_is_the_querys_best_compressed_keyword_score_on_every_candidate() -> None:
+    """Every candidate of a query carries log1p of the best keyword score; none found: 0."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    found = calibration.candidates([(first, 3.0), (second, 1.0)], [(second, 0.4)])
+    best = calibration.top_keyword(found)
+
+    values = [calibration.features(c, 0.4, best)["top_keyword"] for c in found]
+    assert values == [math.log1p(3.0)] * 2
+    assert 0.0 == calibration.features(found[0], 0.4)["top_keyword"]

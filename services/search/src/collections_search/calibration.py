@@ -53,17 +53,32 @@ class ModelCalibration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     vector: Logistic
     """P(relevant) from the vector arm's evidence alone."""
     alpha: float
-    """Hybrid ranks by ``alpha * keyword + (1 - alpha) * vector`` (the convex combination)."""
+    """Hybrid ranks by ``alpha * keyword + (1 - alpha) * vector`` (the convex combination) when
+    the query's best keyword match reaches ``keyword_gate``."""
     hybrid: Logistic
     """Maps that mixture (feature ``mixed``) back to a calibrated probability; monotone, so
     it keeps the mixture's order."""
     no_match_threshold: float
     """A default search whose best calibrated score is below this returns ``no_match``."""
+    weak_alpha: float | None = None
+    """The keyword share when the query's best keyword match (``top_keyword``) is below
+    ``keyword_gate``: a weak keyword match is mostly noise, so it should not outvote the vector
+    arm. ``None``: always ``alpha``."""
+    keyword_gate: float = 0.0
+    no_match_thresholds: dict[str, float] = msgspec.field(default_factory=dict)
+    """Per mode (``keyword``, ``vector``, ``hybrid``): each mode's scores live on its own scale;
+    a mode missing here uses ``no_match_threshold``."""
+
+    def alpha_for(self, values: dict[str, float]) -> float:
+        if self.weak_alpha is not None and values.get("top_keyword", 0.0) < self.keyword_gate:
+            return self.weak_alpha
+        return self.alpha
 
     def mixed(self, values: dict[str, float]) -> float:
         keyword = self.keyword.probability(values)
         vector = self.vector.probability(values)
-        return self.hybrid.probability({"mixed": self.alpha * keyword + (1 - self.alpha) * vector})
+        alpha = self.alpha_for(values)
+        return self.hybrid.probability({"mixed": alpha * keyword + (1 - alpha) * vector})
 
     def scorer(self, mode: str) -> Callable[[dict[str, float]], float]:
         """The calibrated score of one candidate's features in ``mode``."""
@@ -72,6 +87,11 @@ class ModelCalibration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         if mode == "vector":
             return self.vector.probability
         return self.mixed
+
+    def threshold(self, mode: str) -> float:
+        """The ``no_match`` bar for ``mode``'s scores."""
+        key = "keyword" if mode == "bm25" else mode
+        return self.no_match_thresholds.get(key, self.no_match_threshold)
 
 
 class CalibrationFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -112,11 +132,15 @@ def candidates(
     return [Candidate(item, **values) for item, values in found.items()]  # type: ignore[arg-type]
 
 
-def features(candidate: Candidate, top_similarity: float | None) -> dict[str, float]:
+def features(
+    candidate: Candidate, top_similarity: float | None, top_keyword: float | None = None
+) -> dict[str, float]:
     """The model's inputs. ``keyword_raw`` is log-compressed so an unbounded BM25 score and a
     small ``ts_rank_cd`` both fit one linear term; ``similarity_gap`` is how far the item is
-    from the query's best vector match (how strongly the vector arm singled it out)."""
-    values: dict[str, float] = {}
+    from the query's best vector match (how strongly the vector arm singled it out);
+    ``top_keyword`` (the query's best compressed keyword score) says how well the query's words
+    matched anything at all."""
+    values: dict[str, float] = {"top_keyword": math.log1p(max(top_keyword or 0.0, 0.0))}
     if candidate.keyword_raw is not None and candidate.keyword_rank is not None:
         values["keyword_raw"] = math.log1p(max(candidate.keyword_raw, 0.0))
         values["keyword_rr"] = 1.0 / candidate.keyword_rank
@@ -134,10 +158,15 @@ def top_similarity(found: list[Candidate]) -> float | None:
     return max(similarities) if similarities else None
 
 
+def top_keyword(found: list[Candidate]) -> float | None:
+    raw = [c.keyword_raw for c in found if c.keyword_raw is not None]
+    return max(raw) if raw else None
+
+
 def score(
     found: list[Candidate], scorer: Callable[[dict[str, float]], float]
 ) -> list[tuple[Candidate, float]]:
     """Every candidate with its calibrated probability, best first."""
-    top = top_similarity(found)
-    scored = [(c, scorer(features(c, top))) for c in found]
+    top, best_keyword = top_similarity(found), top_keyword(found)
+    scored = [(c, scorer(features(c, top, best_keyword))) for c in found]
     return sorted(scored, key=lambda pair: pair[1], reverse=True)

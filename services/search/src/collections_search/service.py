@@ -89,7 +89,7 @@ class SearchService:
         if request.min_score > 0 or request.mode == "agentic":
             # The caller chose the bar; agentic results are the planner's ranking, not scores.
             return False
-        return max(result.score for result in results) < self._calibration.no_match_threshold
+        return max(result.score for result in results) < self._calibration.threshold(request.mode)
 
     async def _retrieve(
         self, user_id: str, request: SearchRequest, query: str, filters: Filters, limit: int
