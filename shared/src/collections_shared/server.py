@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import gc
+import importlib
 import logging
 import os
 import signal
@@ -42,7 +43,8 @@ from granian.server.embed import Server as EmbeddedGranian
 from litestar import Litestar
 from litestar.types import Message, Receive, Send
 
-from collections_shared.settings import CONFIG_ERROR_EXIT_CODE
+from collections_shared.logging import configure_logging
+from collections_shared.settings import CONFIG_ERROR_EXIT_CODE, load_settings
 
 ServerName = Literal["granian", "uvicorn"]
 SERVER_ENV: Final = "COLLECTIONS_SERVER"
@@ -250,3 +252,22 @@ def _exit_like_uvicorn(received: list[int]) -> None:
     """
     for signum in reversed(received):
         signal.raise_signal(signum)
+
+
+def service_main(package: str) -> Callable[[], None]:
+    """The entry point of the service package ``collections_<name>``: load its settings (exit 2
+    if invalid), configure logging, then serve its app until SIGTERM.
+
+    Every service package has ``settings.Settings`` and ``settings.ENV_PREFIX`` and
+    ``app.create_app(settings)``; naming the package is all its ``__main__`` has to do.
+    """
+
+    def main() -> None:
+        service = package.removeprefix("collections_")
+        settings_module = importlib.import_module(f"{package}.settings")
+        settings = load_settings(settings_module.Settings, prefix=settings_module.ENV_PREFIX)
+        configure_logging(service, settings.log_level, settings.log_format)
+        app = importlib.import_module(f"{package}.app").create_app(settings)
+        serve(app, service=service, host=settings.host, port=settings.port)
+
+    return main

@@ -1,20 +1,8 @@
-"""Entry point: ``python -m collections_chat``."""
+"""Entry point: ``python -m collections_chat`` (or the ``collections-chat`` script)."""
 
-from __future__ import annotations
+from collections_shared.server import service_main
 
-from collections_chat.app import create_app
-from collections_chat.settings import ENV_PREFIX, Settings
-from collections_shared.logging import configure_logging
-from collections_shared.server import serve
-from collections_shared.settings import load_settings
-
-
-def main() -> None:
-    """Load settings (exit 2 if invalid), then serve until SIGTERM."""
-    settings = load_settings(Settings, prefix=ENV_PREFIX)
-    configure_logging("chat", settings.log_level, settings.log_format)
-    serve(create_app(settings), service="chat", host=settings.host, port=settings.port)
-
+main = service_main(__package__ or "collections_chat")
 
 if __name__ == "__main__":
     main()

@@ -1,20 +1,8 @@
-"""Entry point: ``python -m collections_embedder``."""
+"""Entry point: ``python -m collections_embedder`` (or the ``collections-embedder`` script)."""
 
-from __future__ import annotations
+from collections_shared.server import service_main
 
-from collections_embedder.app import create_app
-from collections_embedder.settings import ENV_PREFIX, Settings
-from collections_shared.logging import configure_logging
-from collections_shared.server import serve
-from collections_shared.settings import load_settings
-
-
-def main() -> None:
-    """Load settings (exit 2 if invalid), then serve until SIGTERM."""
-    settings = load_settings(Settings, prefix=ENV_PREFIX)
-    configure_logging("embedder", settings.log_level, settings.log_format)
-    serve(create_app(settings), service="embedder", host=settings.host, port=settings.port)
-
+main = service_main(__package__ or "collections_embedder")
 
 if __name__ == "__main__":
     main()
