@@ -31,10 +31,9 @@ async def _search(client: Any, user: User, query: str, **body: Any) -> dict[str,
 async def test_a_query_nothing_matches_returns_no_results_and_asks_no_llm(
     claude_app: SearchApp, collection: Collection, alice: User, anthropic_api: FakeAnthropic
 ) -> None:
-    """A query below its mode's no_match bar gets empty results and no_match, and no answer is
-    written (nor the LLM asked). Keyword mode: its fitted bar separates on golden, while the
-    hybrid bar, fitted with the offline analyzer's weak analyses in the pool, rarely fires
-    (docs/search.md)."""
+    """A query none of whose words any photo has gets empty results and no_match in keyword
+    mode, and no answer is written (nor the LLM asked). (The hybrid bar, fitted with the offline
+    analyzer's weak analyses in the pool, rarely fires: docs/search.md.)"""
     await _collection(collection, alice)
 
     async with claude_app() as client:
@@ -49,6 +48,22 @@ async def test_a_query_nothing_matches_returns_no_results_and_asks_no_llm(
         body["llm_calls"],
     )
     assert [] == anthropic_api.requests
+
+
+async def test_the_one_photo_with_the_word_is_found_in_a_one_photo_library(
+    search_app: SearchApp, collection: Collection, alice: User
+) -> None:
+    """Keyword mode never hides a result that has the query's word: in a library of one photo
+    BM25's IDF is tiny, and a bar fitted on the golden set would call it nothing."""
+    item_id = await collection.add(alice, "Sunset over Rottnest island.", tags=("rottnest",))
+
+    async with search_app() as client:
+        for mode in ("keyword", "bm25"):
+            body = await _search(client, alice, "rottnest", mode=mode)
+            assert (False, [item_id]) == (
+                body["no_match"],
+                [result["item_id"] for result in body["results"]],
+            ), mode
 
 
 async def test_a_matching_query_ranks_its_photo_first_with_a_high_score(

@@ -86,8 +86,11 @@ class SearchService:
         calibrated score reaches the threshold fitted on the golden set."""
         if not results:
             return True
-        if request.min_score > 0 or request.mode == "agentic":
+        if request.min_score > 0 or request.mode in ("agentic", "keyword", "bm25"):
             # The caller chose the bar; agentic results are the planner's ranking, not scores.
+            # A keyword result contains the query's words: that is a match. BM25 shrinks with the
+            # collection (IDF), so a bar fitted on the golden set would hide the one photo of a
+            # one-photo library that has the word.
             return False
         return max(result.score for result in results) < self._calibration.threshold(request.mode)
 
