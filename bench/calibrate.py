@@ -124,7 +124,7 @@ async def _arms(
         keyword = await repository.keyword(connection, user_id, text, Filters(), CANDIDATES)
         vector = await repository.vector(
             connection, user_id, model=embedder.model, embedding=embedding,
-            filters=Filters(), limit=CANDIDATES, ef_search=100,
+            filters=Filters(), limit=CANDIDATES, ef_search=100, exact_max_items=2000,
         )  # fmt: skip
     return keyword, vector
 

@@ -10,7 +10,7 @@ with the migration's definition, which is faster than growing it row by row.
 
 Each mode is timed in the search service's own code path: the repository functions inside a
 tenant transaction on the application role's pool (RLS on), as ``SearchService`` calls them;
-hybrid runs both arms, one after the other, as the service does. Queries take turns across
+hybrid runs both arms at once on two connections, as the service does. Queries take turns across
 modes so a busy machine slows them alike; asyncpg prepares the statements, so after five runs
 they execute with generic plans. Baselines from the same run: a tenant transaction with
 ``SELECT 1`` (the floor) and the exact vector scan (the HNSW index disabled). Recall@10 of the
@@ -50,7 +50,7 @@ OTHER_TENANTS = 20
 OTHER_ITEMS = int(os.environ.get("BENCH_SEARCH_OTHERS", "2500"))
 QUERIES = int(os.environ.get("BENCH_SEARCH_QUERIES", "200"))
 DIMS, MODEL, TOPICS, K = 384, "bench-minilm-384", 200, 10
-CANDIDATES, EF_SEARCH = 100, 100  # the search service's defaults
+CANDIDATES, EF_SEARCH, EXACT_MAX_ITEMS = 100, 100, 2000  # the search service's defaults
 WARM_UP = 10
 TARGETS_MS = {"keyword": 10.0, "vector": 6.0, "hybrid": 15.0}
 _SYLLABLES = ["ka", "lo", "mi", "ren", "to", "sa", "vel", "dor", "na", "pi", "qua", "ber"]
@@ -162,15 +162,15 @@ async def _vector(pool: Pool, user_id: str, _: str, embedding: list[float]) -> l
     async with tenant_transaction(pool, user_id) as connection:
         return await repository.vector(
             connection, user_id, model=MODEL, embedding=embedding, filters=Filters(),
-            limit=CANDIDATES, ef_search=EF_SEARCH,
+            limit=CANDIDATES, ef_search=EF_SEARCH, exact_max_items=EXACT_MAX_ITEMS,
         )  # fmt: skip
 
 
 async def _hybrid(pool: Pool, user_id: str, text: str, embedding: list[float]) -> list[Any]:
-    return [
-        *await _keyword(pool, user_id, text, embedding),
-        *await _vector(pool, user_id, text, embedding),
-    ]
+    keyword, vector = await asyncio.gather(
+        _keyword(pool, user_id, text, embedding), _vector(pool, user_id, text, embedding)
+    )
+    return [*keyword, *vector]
 
 
 async def _exact(pool: Pool, user_id: str, _: str, embedding: list[float]) -> list[Any]:
@@ -179,7 +179,7 @@ async def _exact(pool: Pool, user_id: str, _: str, embedding: list[float]) -> li
         await connection.execute("SET LOCAL enable_indexscan = off")
         return await repository.vector(
             connection, user_id, model=MODEL, embedding=embedding, filters=Filters(),
-            limit=K, ef_search=EF_SEARCH,
+            limit=K, ef_search=EF_SEARCH, exact_max_items=2**31,
         )  # fmt: skip
 
 
@@ -230,13 +230,22 @@ async def _measure(pool: Pool, user_id: str, corpus: Corpus) -> dict[str, Any]:
 
 
 async def _plan(pool: Pool, user_id: str, embedding: list[float]) -> list[str]:
-    """The vector query's plan as a prepared statement with a forced generic plan."""
+    """The plan of the vector query the service runs, prepared, with a forced generic plan."""
     import json  # noqa: PLC0415
 
-    sql, values = repository.vector_query(
-        user_id, model=MODEL, embedding=embedding, filters=Filters(), limit=CANDIDATES
-    )
     async with tenant_transaction(pool, user_id) as connection:
+        through_index = await repository.index_pays(
+            connection, user_id, limit=CANDIDATES, exact_max_items=EXACT_MAX_ITEMS
+        )
+        if through_index:
+            sql, values = repository.index_query(
+                user_id, model=MODEL, embedding=embedding, limit=CANDIDATES
+            )
+            await connection.execute("SET LOCAL enable_sort = off")
+        else:
+            sql, values = repository.vector_query(
+                user_id, model=MODEL, embedding=embedding, filters=Filters(), limit=CANDIDATES
+            )
         await connection.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         await connection.execute(f"PREPARE nearest AS {sql}")
         args = f"'[{','.join(map(str, embedding))}]', '{MODEL}', '{user_id}', {values[-1]}"

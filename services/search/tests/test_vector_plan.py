@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from collections_devtools.testing.fixtures import DatabaseUnderTest
-from collections_search.repository import vector_query
+from collections_search.repository import index_pays, index_query, vector, vector_query
 from collections_shared.db import Connection, create_pool, tenant_transaction
 from collections_shared.domain.search import Filters
 
@@ -87,3 +87,68 @@ async def test_vector_query_uses_hnsw_index_under_generic_plan(
             assert "embeddings_hnsw_384" not in control
     finally:
         await pool.close()
+
+
+async def test_a_large_tenant_is_searched_through_the_index_and_a_small_one_exactly(
+    database: DatabaseUnderTest,
+) -> None:
+    """``index_pays`` picks the HNSW index for a tenant holding most of the table and an exact
+    scan for a small tenant or one below ``exact_max_items``; the index path's plan, as
+    ``vector`` runs it (sorting off, generic plan), walks the index."""
+    owner = await asyncpg.connect(database.owner_dsn)
+    try:
+        for user_id, count in (("small", 100), ("large", 2000)):
+            await owner.execute(_SEED, user_id, count, MODEL, DIMS)
+        await owner.execute("ANALYZE")
+    finally:
+        await owner.close()
+    embedding = [random.uniform(-0.5, 0.5) for _ in range(DIMS)]
+    pool = await create_pool(database.app_dsn, max_size=1)
+    try:
+        async with tenant_transaction(pool, "large") as connection:
+            assert await index_pays(connection, "large", limit=100, exact_max_items=1000)
+            assert not await index_pays(connection, "large", limit=100, exact_max_items=2000)
+            sql, _ = index_query("large", model=MODEL, embedding=embedding, limit=100)
+            args = [f"'[{','.join(map(str, embedding))}]'", f"'{MODEL}'", "'large'", "100"]
+            await connection.execute("SET LOCAL enable_sort = off")
+            assert "embeddings_hnsw_384" in await _generic_plan_indexes(connection, sql, args)
+        async with tenant_transaction(pool, "small") as connection:
+            # 100 of 2,100 rows: the index would visit 2,100 vectors to find 100 of them.
+            assert not await index_pays(connection, "small", limit=100, exact_max_items=10)
+    finally:
+        await pool.close()
+
+
+async def test_the_index_path_returns_the_tenants_nearest_items_best_first(
+    database: DatabaseUnderTest,
+) -> None:
+    """Through the index a large tenant gets ``limit`` of its own items, best first, with an
+    item's own vector as the query finding that item first (similarity 1)."""
+    owner = await asyncpg.connect(database.owner_dsn)
+    try:
+        for user_id, count in (("other", 500), ("large", 1500)):
+            await owner.execute(_SEED, user_id, count, MODEL, DIMS)
+        await owner.execute("ANALYZE")
+        item_id, text = await owner.fetchrow(
+            "SELECT item_id, embedding::text FROM embeddings WHERE user_id = 'large' LIMIT 1"
+        )
+        theirs = {row[0] for row in await owner.fetch(
+            "SELECT id FROM items WHERE user_id = 'large'"
+        )}  # fmt: skip
+    finally:
+        await owner.close()
+    embedding = [float(x) for x in text.strip("[]").split(",")]
+    pool = await create_pool(database.app_dsn, max_size=1)
+    try:
+        async with tenant_transaction(pool, "large") as connection:
+            assert await index_pays(connection, "large", limit=20, exact_max_items=1000)
+            found = await vector(
+                connection, "large", model=MODEL, embedding=embedding, filters=Filters(),
+                limit=20, ef_search=40, exact_max_items=1000,
+            )  # fmt: skip
+    finally:
+        await pool.close()
+    assert 20 == len(found)
+    assert {item for item, _ in found} <= theirs
+    assert (item_id, 1.0) == (found[0][0], round(found[0][1], 4))
+    assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from functools import partial
@@ -106,12 +107,16 @@ class SearchService:
     ) -> Scored:
         """Both arms' candidates, each with its calibrated score, best first."""
         mode = request.mode
-        keyword: Ranked = []
-        vector: Ranked = []
-        if mode in ("keyword", "bm25", "hybrid", "agentic"):
-            keyword = await self._keyword(user_id, query, filters)
-        if mode in ("vector", "hybrid", "agentic"):
-            vector = await self._vector(user_id, query, filters)
+        # Each arm on its own pooled connection at the same time: a hybrid search takes as
+        # long as its slower arm (with the query embedding), not as long as both.
+        keyword, vector = await asyncio.gather(
+            self._keyword(user_id, query, filters)
+            if mode in ("keyword", "bm25", "hybrid", "agentic")
+            else _nothing(),
+            self._vector(user_id, query, filters)
+            if mode in ("vector", "hybrid", "agentic")
+            else _nothing(),
+        )
         found = calibration.candidates(keyword, vector)
         return calibration.score(found, self._calibration.scorer(mode))
 
@@ -141,6 +146,7 @@ class SearchService:
                 filters=filters,
                 limit=self._settings.candidates,
                 ef_search=self._settings.ef_search,
+                exact_max_items=self._settings.vector_exact_max_items,
             )
 
     async def _results(
@@ -193,6 +199,11 @@ class SearchService:
             taken_at=row["taken_at"],
             thumbnail_url=url,
         )
+
+
+async def _nothing() -> Ranked:
+    """The candidates of an arm the mode does not use."""
+    return []
 
 
 def _rounded(value: float | None) -> float | None:
