@@ -11,6 +11,9 @@ from collections_shared.db import Connection
 
 # Dimensions with an HNSW expression index (migration 0001); others fall back to an exact scan.
 INDEXED_DIMENSIONS = frozenset({384, 1024})
+INDEX_VISIT_COST = 3
+"""A vector visited in the HNSW graph (its neighbours' distances, page hops) against one read by
+an exact scan: about 15 µs and 5 µs, from ``python -m bench search_scale`` (docs/search.md)."""
 _DEFAULT_BM25 = bm25.Bm25()
 _NO_FILTERS = Filters()
 
@@ -134,10 +137,11 @@ async def index_pays(
 
     The planner cannot tell: its estimate of the tenant's share of the table multiplies the
     tenant filter by the row-level-security one, so it thinks every tenant small and sorts the
-    tenant's rows exactly (32 ms at 10,000 items). An iterative index scan visits about
-    ``limit * table / tenant`` vectors to find ``limit`` of the tenant's; an exact scan reads
-    ``tenant`` of them. The index pays when the first is smaller, past ``exact_max_items``
-    (below it an exact scan is fast and its recall is 1).
+    tenant's rows exactly (240 ms at 100,000 items). An iterative index scan visits about
+    ``limit * table / tenant`` vectors to find ``limit`` of the tenant's, each costing about
+    ``INDEX_VISIT_COST`` times a vector an exact scan reads, and the exact scan reads
+    ``tenant`` of them. The index pays when it reads less, past ``exact_max_items`` (below it an
+    exact scan is fast and its recall is 1).
     """
     row = await connection.fetchrow(
         """SELECT coalesce((SELECT docs FROM search_stats WHERE user_id = $1), 0) AS tenant,
@@ -148,7 +152,7 @@ async def index_pays(
     assert row is not None
     tenant = int(row["tenant"])
     table_rows = max(float(row["table_rows"]), tenant)
-    return tenant > exact_max_items and tenant * tenant >= limit * table_rows
+    return tenant > exact_max_items and tenant * tenant >= INDEX_VISIT_COST * limit * table_rows
 
 
 async def vector(
