@@ -270,8 +270,11 @@ async def _plan(pool: Pool, user_id: str, embedding: list[float]) -> list[str]:
     import json  # noqa: PLC0415
 
     async with tenant_transaction(pool, user_id) as connection:
-        through_index = await repository.index_pays(
-            connection, user_id, limit=CANDIDATES, exact_max_items=EXACT_MAX_ITEMS
+        tenant, table_rows = await repository.prepare_vector_scan(
+            connection, user_id, ef_search=EF_SEARCH
+        )
+        through_index = repository.index_pays(
+            tenant=tenant, table_rows=table_rows, limit=CANDIDATES, exact_max_items=EXACT_MAX_ITEMS
         )
         if through_index:
             sql, values = repository.index_query(

@@ -130,9 +130,7 @@ def index_query(
     return sql, [embedding, model, user_id, limit]
 
 
-async def index_pays(
-    connection: Connection, user_id: str, *, limit: int, exact_max_items: int
-) -> bool:
+def index_pays(*, tenant: int, table_rows: float, limit: int, exact_max_items: int) -> bool:
     """Whether walking the HNSW index beats reading every one of the tenant's vectors.
 
     The planner cannot tell: its estimate of the tenant's share of the table multiplies the
@@ -143,16 +141,30 @@ async def index_pays(
     ``tenant`` of them. The index pays when it reads less, past ``exact_max_items`` (below it an
     exact scan is fast and its recall is 1).
     """
+    table_rows = max(table_rows, tenant)
+    return tenant > exact_max_items and tenant * tenant >= INDEX_VISIT_COST * limit * table_rows
+
+
+async def prepare_vector_scan(
+    connection: Connection, user_id: str, *, ef_search: int
+) -> tuple[int, float]:
+    """Set the transaction's HNSW scan options; the tenant's documents and the table's rows.
+
+    One round trip for the settings and both counts: a search pays for every one.
+    ``hnsw.iterative_scan`` keeps scanning until enough rows survive the tenant and filter
+    conditions (pgvector ≥ 0.8), so a tenant sharing the table still gets its results.
+    """
     row = await connection.fetchrow(
-        """SELECT coalesce((SELECT docs FROM search_stats WHERE user_id = $1), 0) AS tenant,
+        """SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true) AS iterative,
+                  set_config('hnsw.ef_search', $2, true) AS ef_search,
+                  coalesce((SELECT docs FROM search_stats WHERE user_id = $1), 0) AS tenant,
                   (SELECT reltuples FROM pg_class WHERE oid = 'embeddings'::regclass)
                       AS table_rows""",
         user_id,
+        str(ef_search),
     )
     assert row is not None
-    tenant = int(row["tenant"])
-    table_rows = max(float(row["table_rows"]), tenant)
-    return tenant > exact_max_items and tenant * tenant >= INDEX_VISIT_COST * limit * table_rows
+    return int(row["tenant"]), float(row["table_rows"])
 
 
 async def vector(
@@ -168,17 +180,15 @@ async def vector(
 ) -> list[tuple[uuid.UUID, float]]:
     """Nearest items by cosine distance (``<=>``), through the HNSW index when it pays.
 
-    ``hnsw.iterative_scan`` keeps scanning until enough rows survive the tenant and filter
-    conditions (pgvector ≥ 0.8), so a tenant sharing the table still gets ``limit`` results.
     Filtered searches keep the planner's choice: a filter can leave too few rows for the index.
     """
-    await connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-    await connection.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
-    dims = len(embedding)
+    tenant, table_rows = await prepare_vector_scan(connection, user_id, ef_search=ef_search)
     if (
         filters == _NO_FILTERS
-        and dims in INDEXED_DIMENSIONS
-        and await index_pays(connection, user_id, limit=limit, exact_max_items=exact_max_items)
+        and len(embedding) in INDEXED_DIMENSIONS
+        and index_pays(
+            tenant=tenant, table_rows=table_rows, limit=limit, exact_max_items=exact_max_items
+        )
     ):
         sql, values = index_query(user_id, model=model, embedding=embedding, limit=limit)
         # Its own statement text, so its cached plan is only ever made with sorting disabled:
