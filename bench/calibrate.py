@@ -122,10 +122,10 @@ async def _arms(
     embedding = await embedder.embed_query(text)
     async with tenant_transaction(pool, user_id) as connection:
         keyword = await repository.keyword(connection, user_id, text, Filters(), CANDIDATES)
-        vector = await repository.vector(
-            connection, user_id, model=embedder.model, embedding=embedding,
-            filters=Filters(), limit=CANDIDATES, ef_search=100, exact_max_items=2000,
-        )  # fmt: skip
+    vector = await repository.vector(
+        pool, user_id, model=embedder.model, embedding=embedding,
+        filters=Filters(), limit=CANDIDATES, ef_search=100, exact_max_items=2000,
+    )  # fmt: skip
     return keyword, vector
 
 

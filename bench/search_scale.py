@@ -166,11 +166,10 @@ async def _keyword(pool: Pool, user_id: str, text: str, _: list[float]) -> list[
 
 
 async def _vector(pool: Pool, user_id: str, _: str, embedding: list[float]) -> list[Any]:
-    async with tenant_transaction(pool, user_id) as connection:
-        return await repository.vector(
-            connection, user_id, model=MODEL, embedding=embedding, filters=Filters(),
-            limit=CANDIDATES, ef_search=EF_SEARCH, exact_max_items=EXACT_MAX_ITEMS,
-        )  # fmt: skip
+    return await repository.vector(
+        pool, user_id, model=MODEL, embedding=embedding, filters=Filters(),
+        limit=CANDIDATES, ef_search=EF_SEARCH, exact_max_items=EXACT_MAX_ITEMS,
+    )  # fmt: skip
 
 
 async def _hybrid(pool: Pool, user_id: str, text: str, embedding: list[float]) -> list[Any]:
@@ -180,14 +179,26 @@ async def _hybrid(pool: Pool, user_id: str, text: str, embedding: list[float]) -
     return [*keyword, *vector]
 
 
-async def _exact(pool: Pool, user_id: str, _: str, embedding: list[float]) -> list[Any]:
-    """The same vector query with the HNSW index disabled: an exact scan of the tenant's rows."""
+async def _forced(
+    pool: Pool, user_id: str, settings: str, sql: str, values: list[Any]
+) -> list[Any]:
+    """A baseline: the query under ``settings``, in as many round trips as the served path."""
     async with tenant_transaction(pool, user_id) as connection:
-        await connection.execute("SET LOCAL enable_indexscan = off")
-        return await repository.vector(
-            connection, user_id, model=MODEL, embedding=embedding, filters=Filters(),
-            limit=K, ef_search=EF_SEARCH, exact_max_items=2**31,
-        )  # fmt: skip
+        await connection.execute(
+            f"SET LOCAL hnsw.iterative_scan = relaxed_order; "
+            f"SET LOCAL hnsw.ef_search = {EF_SEARCH}; {settings}"
+        )
+        return [
+            (row["item_id"], 1.0 - row["distance"]) for row in await connection.fetch(sql, *values)
+        ]
+
+
+async def _exact(pool: Pool, user_id: str, _: str, embedding: list[float]) -> list[Any]:
+    """The served query of a small tenant with the HNSW index disabled: an exact scan."""
+    sql, values = repository.vector_query(
+        user_id, model=MODEL, embedding=embedding, filters=Filters(), limit=K
+    )
+    return await _forced(pool, user_id, "SET LOCAL enable_indexscan = off", sql, values)
 
 
 async def _index(pool: Pool, user_id: str, _: str, embedding: list[float]) -> list[Any]:
@@ -195,11 +206,7 @@ async def _index(pool: Pool, user_id: str, _: str, embedding: list[float]) -> li
     sql, values = repository.index_query(
         user_id, model=MODEL, embedding=embedding, limit=CANDIDATES
     )
-    async with tenant_transaction(pool, user_id) as connection:
-        await connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        await connection.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
-        await connection.execute("SET LOCAL enable_sort = off")
-        return list(await connection.fetch(sql, *values))
+    return await _forced(pool, user_id, "SET LOCAL enable_sort = off", sql, values)
 
 
 async def _floor(pool: Pool, user_id: str, _: str, __: list[float]) -> list[Any]:
@@ -270,17 +277,14 @@ async def _plan(pool: Pool, user_id: str, embedding: list[float]) -> list[str]:
     import json  # noqa: PLC0415
 
     async with tenant_transaction(pool, user_id) as connection:
-        tenant, table_rows = await repository.prepare_vector_scan(
-            connection, user_id, ef_search=EF_SEARCH
-        )
-        through_index = repository.index_pays(
-            tenant=tenant, table_rows=table_rows, limit=CANDIDATES, exact_max_items=EXACT_MAX_ITEMS
-        )
+        through_index = await repository.choose_vector_scan(
+            connection, user_id, limit=CANDIDATES, ef_search=EF_SEARCH,
+            exact_max_items=EXACT_MAX_ITEMS, indexable=True,
+        )  # fmt: skip
         if through_index:
             sql, values = repository.index_query(
                 user_id, model=MODEL, embedding=embedding, limit=CANDIDATES
             )
-            await connection.execute("SET LOCAL enable_sort = off")
         else:
             sql, values = repository.vector_query(
                 user_id, model=MODEL, embedding=embedding, filters=Filters(), limit=CANDIDATES

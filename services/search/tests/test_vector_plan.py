@@ -9,13 +9,7 @@ from typing import Any
 import asyncpg
 
 from collections_devtools.testing.fixtures import DatabaseUnderTest
-from collections_search.repository import (
-    index_pays,
-    index_query,
-    prepare_vector_scan,
-    vector,
-    vector_query,
-)
+from collections_search.repository import choose_vector_scan, index_query, vector, vector_query
 from collections_shared.db import Connection, create_pool, tenant_transaction
 from collections_shared.domain.search import Filters
 
@@ -95,25 +89,13 @@ async def test_vector_query_uses_hnsw_index_under_generic_plan(
         await pool.close()
 
 
-def test_the_index_is_walked_when_it_reads_fewer_vectors_than_an_exact_scan() -> None:
-    """A tenant holding most of the table goes through the index; a small share of it, or a
-    tenant at or below ``exact_max_items``, is scanned exactly."""
-    assert index_pays(tenant=2000, table_rows=2100, limit=100, exact_max_items=1000)
-    assert not index_pays(tenant=2000, table_rows=2100, limit=100, exact_max_items=2000)
-    # 100,000 of 160,000 rows: ~480 weighted visits for 100 results against 100,000 reads.
-    assert index_pays(tenant=100_000, table_rows=160_000, limit=100, exact_max_items=2000)
-    # 3,000 of 193,000: the index would visit ~6,400 vectors (~19,000 weighted) for 100.
-    assert not index_pays(tenant=3000, table_rows=193_000, limit=100, exact_max_items=2000)
-    # A table never analysed reports -1 rows: the tenant's own count stands in for it.
-    assert index_pays(tenant=5000, table_rows=-1, limit=100, exact_max_items=2000)
-
-
-async def test_the_index_path_plan_walks_the_hnsw_index_under_a_generic_plan(
+async def test_the_index_is_walked_when_it_reads_fewer_vectors_than_an_exact_scan(
     database: DatabaseUnderTest,
 ) -> None:
-    """The scan settings report the tenant's documents and the table's rows, and the index
-    path's query, as ``vector`` runs it (sorting off), plans an HNSW scan even as a generic
-    plan, where without the setting it sorts the tenant's rows."""
+    """A tenant holding most of the table goes through the index with sorting off and the
+    scan options set; a small share of it, a tenant at or below ``exact_max_items`` or a
+    filtered search keeps sorting on; the index path's query then plans an HNSW scan even as
+    a generic plan, where with sorting on it sorts the tenant's rows."""
     owner = await asyncpg.connect(database.owner_dsn)
     try:
         for user_id, count in (("small", 100), ("large", 2000)):
@@ -125,11 +107,25 @@ async def test_the_index_path_plan_walks_the_hnsw_index_under_a_generic_plan(
     sql, _ = index_query("large", model=MODEL, embedding=embedding, limit=100)
     args = [f"'[{','.join(map(str, embedding))}]'", f"'{MODEL}'", "'large'", "100"]
     pool = await create_pool(database.app_dsn, max_size=1)
-    try:
-        async with tenant_transaction(pool, "large") as connection:
-            tenant, table_rows = await prepare_vector_scan(connection, "large", ef_search=40)
-            assert (2000, 2100.0) == (tenant, table_rows)
+
+    async def chosen(user_id: str, exact_max_items: int, *, indexable: bool = True) -> bool:
+        async with tenant_transaction(pool, user_id) as connection:
+            through_index = await choose_vector_scan(
+                connection, user_id, limit=100, ef_search=40,
+                exact_max_items=exact_max_items, indexable=indexable,
+            )  # fmt: skip
+            sorting = await connection.fetchval("SHOW enable_sort")
             assert "40" == await connection.fetchval("SHOW hnsw.ef_search")
+            assert ("off" if through_index else "on") == sorting
+            return through_index
+
+    try:
+        assert await chosen("large", 1000)
+        assert not await chosen("large", 2000)
+        assert not await chosen("large", 1000, indexable=False)
+        # 100 of 2,100 rows: the index would visit ~2,100 vectors to find 100 of them.
+        assert not await chosen("small", 10)
+        async with tenant_transaction(pool, "large") as connection:
             assert "embeddings_hnsw_384" not in await _generic_plan_indexes(connection, sql, args)
             await connection.execute("SET LOCAL enable_sort = off")
             assert "embeddings_hnsw_384" in await _generic_plan_indexes(connection, sql, args)
@@ -159,12 +155,13 @@ async def test_the_index_path_returns_the_tenants_nearest_items_best_first(
     pool = await create_pool(database.app_dsn, max_size=1)
     try:
         async with tenant_transaction(pool, "large") as connection:
-            tenant, table_rows = await prepare_vector_scan(connection, "large", ef_search=40)
-            assert index_pays(tenant=tenant, table_rows=table_rows, limit=20, exact_max_items=1000)
-            found = await vector(
-                connection, "large", model=MODEL, embedding=embedding, filters=Filters(),
-                limit=20, ef_search=40, exact_max_items=1000,
-            )  # fmt: skip
+            assert await choose_vector_scan(
+                connection, "large", limit=20, ef_search=40, exact_max_items=1000, indexable=True
+            )
+        found = await vector(
+            pool, "large", model=MODEL, embedding=embedding, filters=Filters(),
+            limit=20, ef_search=40, exact_max_items=1000,
+        )  # fmt: skip
     finally:
         await pool.close()
     assert 20 == len(found)

@@ -7,7 +7,7 @@ from typing import Any
 
 from collections_search import bm25
 from collections_search.schemas import Filters
-from collections_shared.db import Connection
+from collections_shared.db import Connection, Pool, tenant_transaction
 
 # Dimensions with an HNSW expression index (migration 0001); others fall back to an exact scan.
 INDEXED_DIMENSIONS = frozenset({384, 1024})
@@ -118,7 +118,7 @@ def index_query(
     """The nearest-items SQL of an unfiltered search that walks the HNSW index.
 
     Without filters the joins of :func:`vector_query` change nothing (an embedding exists only
-    for an analysed item of its owner), so the embeddings table alone answers.
+    for an analysed item of its owner).
     """
     dims = len(embedding)
     column = f"e.embedding::vector({dims})"
@@ -130,8 +130,34 @@ def index_query(
     return sql, [embedding, model, user_id, limit]
 
 
-def index_pays(*, tenant: int, table_rows: float, limit: int, exact_max_items: int) -> bool:
-    """Whether walking the HNSW index beats reading every one of the tenant's vectors.
+_SCAN = f"""
+WITH counts AS (
+    SELECT coalesce((SELECT docs FROM search_stats WHERE user_id = $1), 0)::float8 AS tenant,
+           (SELECT reltuples FROM pg_class WHERE oid = 'embeddings'::regclass) AS table_rows
+), path AS (
+    SELECT $5::boolean AND tenant > $4
+           AND tenant * tenant >= {INDEX_VISIT_COST} * $3 * greatest(table_rows, tenant) AS index
+      FROM counts
+)
+SELECT index,
+       set_config('hnsw.iterative_scan', 'relaxed_order', true) AS iterative_scan,
+       set_config('hnsw.ef_search', $2, true) AS ef_search,
+       set_config('enable_sort', CASE WHEN index THEN 'off' ELSE current_setting('enable_sort')
+                                 END, true) AS enable_sort
+  FROM path
+"""
+
+
+async def choose_vector_scan(
+    connection: Connection,
+    user_id: str,
+    *,
+    limit: int,
+    ef_search: int,
+    exact_max_items: int,
+    indexable: bool,
+) -> bool:
+    """Whether the HNSW index is walked (and sorting disabled for it); sets the scan options.
 
     The planner cannot tell: its estimate of the tenant's share of the table multiplies the
     tenant filter by the row-level-security one, so it thinks every tenant small and sorts the
@@ -139,36 +165,18 @@ def index_pays(*, tenant: int, table_rows: float, limit: int, exact_max_items: i
     ``limit * table / tenant`` vectors to find ``limit`` of the tenant's, each costing about
     ``INDEX_VISIT_COST`` times a vector an exact scan reads, and the exact scan reads
     ``tenant`` of them. The index pays when it reads less, past ``exact_max_items`` (below it an
-    exact scan is fast and its recall is 1).
+    exact scan is fast and its recall is 1). With sorting disabled the index is the one way to
+    produce the order. ``hnsw.iterative_scan`` keeps scanning until enough rows survive the
+    tenant and filter conditions (pgvector ≥ 0.8). One round trip: a search pays for each.
     """
-    table_rows = max(table_rows, tenant)
-    return tenant > exact_max_items and tenant * tenant >= INDEX_VISIT_COST * limit * table_rows
-
-
-async def prepare_vector_scan(
-    connection: Connection, user_id: str, *, ef_search: int
-) -> tuple[int, float]:
-    """Set the transaction's HNSW scan options; the tenant's documents and the table's rows.
-
-    One round trip for the settings and both counts: a search pays for every one.
-    ``hnsw.iterative_scan`` keeps scanning until enough rows survive the tenant and filter
-    conditions (pgvector ≥ 0.8), so a tenant sharing the table still gets its results.
-    """
-    row = await connection.fetchrow(
-        """SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true) AS iterative,
-                  set_config('hnsw.ef_search', $2, true) AS ef_search,
-                  coalesce((SELECT docs FROM search_stats WHERE user_id = $1), 0) AS tenant,
-                  (SELECT reltuples FROM pg_class WHERE oid = 'embeddings'::regclass)
-                      AS table_rows""",
-        user_id,
-        str(ef_search),
+    through_index = await connection.fetchval(
+        _SCAN, user_id, str(ef_search), limit, exact_max_items, indexable
     )
-    assert row is not None
-    return int(row["tenant"]), float(row["table_rows"])
+    return bool(through_index)
 
 
 async def vector(
-    connection: Connection,
+    pool: Pool,
     user_id: str,
     *,
     model: str,
@@ -180,26 +188,23 @@ async def vector(
 ) -> list[tuple[uuid.UUID, float]]:
     """Nearest items by cosine distance (``<=>``), through the HNSW index when it pays.
 
-    Filtered searches keep the planner's choice: a filter can leave too few rows for the index.
+    In a transaction of its own: the scan options it sets last until the transaction ends.
+    Filtered searches keep the planner's choice (a filter can leave too few rows for the
+    index); without filters the joins change nothing, so the embeddings table alone answers.
     """
-    tenant, table_rows = await prepare_vector_scan(connection, user_id, ef_search=ef_search)
-    if (
-        filters == _NO_FILTERS
-        and len(embedding) in INDEXED_DIMENSIONS
-        and index_pays(
-            tenant=tenant, table_rows=table_rows, limit=limit, exact_max_items=exact_max_items
-        )
-    ):
-        sql, values = index_query(user_id, model=model, embedding=embedding, limit=limit)
-        # Its own statement text, so its cached plan is only ever made with sorting disabled:
-        # the index is then the one way to produce the order.
-        await connection.execute("SET LOCAL enable_sort = off")
-        rows = await connection.fetch(sql, *values)
-        await connection.execute("SET LOCAL enable_sort = DEFAULT")
-    else:
-        sql, values = vector_query(
-            user_id, model=model, embedding=embedding, filters=filters, limit=limit
-        )
+    indexable = filters == _NO_FILTERS and len(embedding) in INDEXED_DIMENSIONS
+    async with tenant_transaction(pool, user_id) as connection:
+        through_index = await choose_vector_scan(
+            connection, user_id, limit=limit, ef_search=ef_search,
+            exact_max_items=exact_max_items, indexable=indexable,
+        )  # fmt: skip
+        if through_index:
+            sql, values = index_query(user_id, model=model, embedding=embedding, limit=limit)
+        else:
+            sql, values = vector_query(
+                user_id, model=model, embedding=embedding, filters=filters, limit=limit
+            )
+        # Two statement texts, so each cached plan is made under the settings it runs with.
         rows = await connection.fetch(sql, *values)
     results = [(row["item_id"], 1.0 - float(row["distance"])) for row in rows]
     # relaxed_order may return rows slightly out of order; the caller wants them sorted.

@@ -137,17 +137,16 @@ class SearchService:
         except EmbeddingError as error:
             log.warning("query_embedding_failed", code=error.code)
             raise ServiceUnavailableError("semantic search is unavailable right now") from error
-        async with tenant_transaction(self._pool, user_id) as connection:
-            return await repository.vector(
-                connection,
-                user_id,
-                model=self._provider.model,
-                embedding=embedding,
-                filters=filters,
-                limit=self._settings.candidates,
-                ef_search=self._settings.ef_search,
-                exact_max_items=self._settings.vector_exact_max_items,
-            )
+        return await repository.vector(
+            self._pool,
+            user_id,
+            model=self._provider.model,
+            embedding=embedding,
+            filters=filters,
+            limit=self._settings.candidates,
+            ef_search=self._settings.ef_search,
+            exact_max_items=self._settings.vector_exact_max_items,
+        )
 
     async def _results(
         self, user_id: str, scored: Scored, request: SearchRequest
