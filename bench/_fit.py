@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from bench import _fusion
+from bench import _fusion, _no_match
 from collections_search import calibration
 from collections_search.calibration import Candidate, Logistic
 
@@ -70,11 +70,13 @@ def fit_mixture(queries: list[Query], model: calibration.ModelCalibration) -> Lo
     return _irls(np.array(rows), np.array(labels), ("mixed",))
 
 
-def _irls(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> Logistic:
+def _irls(
+    x: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, ridge: float = RIDGE
+) -> Logistic:
     """Ridge logistic regression by Newton's method (IRLS); converges in a few steps here."""
     design = np.hstack([np.ones((len(x), 1)), x])
     beta = np.zeros(design.shape[1])
-    penalty = np.eye(design.shape[1]) * RIDGE
+    penalty = np.eye(design.shape[1]) * ridge
     penalty[0, 0] = 0.0
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -30, 30)))
@@ -247,7 +249,10 @@ def _fit_served(train: list[Query], models: dict[str, Logistic]) -> tuple[Fitted
     model = msgspec.structs.replace(model, hybrid=fit_mixture(train, model))
     thresholds = {mode: choose_threshold(train, model, mode) for mode in MODES}
     fitted = msgspec.structs.replace(
-        model, no_match_threshold=thresholds["hybrid"], no_match_thresholds=thresholds
+        model,
+        no_match_threshold=thresholds["hybrid"],
+        no_match_thresholds=thresholds,
+        query_no_match=_no_match.fit(train, model),
     )
     name = f"gated a={fusion.alpha} weak={fusion.weak_alpha} gate={fusion.keyword_gate} (served)"
     return fitted, name
@@ -260,6 +265,8 @@ def fit_all(queries: list[Query]) -> tuple[calibration.ModelCalibration, dict[st
     strategies = _strategies(train, models)
     fitted, served = _fit_served(train, models)
     strategies[served] = logistic_mixed(fitted)
+    rule = fitted.query_no_match
+    assert rule is not None
     recipes = sorted({q.recipe for q in held})
     summary = {
         "train_queries": len(train),
@@ -285,6 +292,8 @@ def fit_all(queries: list[Query]) -> tuple[calibration.ModelCalibration, dict[st
             }
             for recipe in recipes
         },
+        "query_no_match": msgspec.to_builtins(rule),
+        "query_no_match_held_out": _no_match.report(held, fitted, rule),
         "calibration_held_out": reliability(held, fitted),
     }
     return fitted, summary
@@ -308,6 +317,10 @@ def print_summary(summary: dict[str, Any]) -> None:
         for mode, n in modes.items():
             share, cost = n["no_answer_share_empty"], n["recall10_cost_points"]
             print(f"| {recipe} | {mode} | {share} | {cost} |")
+    print(f"\nhybrid's query-level no_match (rich recipes): {summary['query_no_match']}")
+    print("| recipe | no-answer share empty | R@10 cost, points |\n|---|---|---|")
+    for recipe, n in summary["query_no_match_held_out"].items():
+        print(f"| {recipe} | {n['no_answer_share_empty']} | {n['recall10_cost_points']} |")
     cal = summary["calibration_held_out"]
     print(f"\nheld-out Brier {cal['brier']} (base rate alone {cal['brier_base_rate']})")
     print("| bin | n | mean predicted | observed |\n|---|---|---|---|")

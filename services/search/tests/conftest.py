@@ -131,6 +131,7 @@ class Collection:
         visible_text: str = "",
         description: str = "",
         taken_at: datetime | None = None,
+        provider: str = "local",
     ) -> str:
         item_id, analysis_id = uuid.uuid4(), uuid.uuid4()
         document = f"{summary} {' '.join(tags)} {visible_text}"
@@ -147,10 +148,10 @@ class Collection:
                 """INSERT INTO analyses (id, item_id, user_id, version, source_event_id, provider,
                        model, prompt_version, category, summary, description, tags, objects,
                        visible_text, colors, setting, data)
-                   VALUES ($1, $2, $3, 1, $4, 'local', 'test', 'v1', $5, $6, $7, $8, '{}', $9,
+                   VALUES ($1, $2, $3, 1, $4, $10, 'test', 'v1', $5, $6, $7, $8, '{}', $9,
                            '{}', '', '{}'::jsonb)""",
                 analysis_id, item_id, user.user_id, uuid.uuid4(), category, summary,
-                description or summary, list(tags), visible_text,
+                description or summary, list(tags), visible_text, provider,
             )  # fmt: skip
             await connection.execute(
                 "UPDATE items SET latest_analysis_id = $1 WHERE id = $2", analysis_id, item_id

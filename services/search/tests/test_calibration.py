@@ -93,3 +93,27 @@ def test_top_keyword_is_the_querys_best_compressed_keyword_score_on_every_candid
     values = [calibration.features(c, 0.4, best)["top_keyword"] for c in found]
     assert values == [math.log1p(3.0)] * 2
     assert 0.0 == calibration.features(found[0], 0.4)["top_keyword"]
+
+
+def _found(
+    count: int, *, similarity: float, keyword_raw: float | None
+) -> list[calibration.Candidate]:
+    vector = [(uuid.uuid4(), similarity - n * 0.001) for n in range(count)]
+    keyword = [(vector[0][0], keyword_raw)] if keyword_raw is not None else []
+    return calibration.candidates(keyword, vector)
+
+
+def test_the_query_level_rule_needs_weak_evidence_in_both_arms_and_a_big_enough_collection() -> (
+    None
+):
+    """Hybrid's query-level no_match fires for a weak best similarity and no keyword match,
+    not when either arm's best evidence is strong, and never in a collection below
+    ``min_items``."""
+    rule = calibration.load().for_model(MODEL).query_no_match
+    assert rule is not None
+    enough = rule.min_items
+
+    assert rule.nothing_matches(_found(enough, similarity=0.2, keyword_raw=None))
+    assert not rule.nothing_matches(_found(enough, similarity=0.95, keyword_raw=None))
+    assert not rule.nothing_matches(_found(enough, similarity=0.2, keyword_raw=50.0))
+    assert not rule.nothing_matches(_found(enough - 1, similarity=0.2, keyword_raw=None))

@@ -114,3 +114,65 @@ async def test_explain_returns_per_arm_ranks_and_scores_only_when_asked(
     assert top["explain"]["keyword_raw"] == top["keyword_score"] > 0
     assert top["explain"]["vector_similarity"] == top["vector_score"]
     assert top["explain"]["calibrated"] == top["score"]
+
+
+SUBJECTS = ("red tractor", "tabby cat", "wooden canoe", "brass trumpet", "yellow taxi",
+            "stone bridge", "paper kite", "glass vase")  # fmt: skip
+PLACES = ("wheat field", "kitchen table", "river bank", "city street", "garden path")
+
+
+async def _described(collection: Collection, user: User, provider: str) -> dict[str, str]:
+    """Forty photos, each a subject in a place, analysed by ``provider``; ids by summary."""
+    ids = {}
+    for subject in SUBJECTS:
+        for place in PLACES:
+            summary = f"A {subject} on a {place}."
+            tags = (*subject.split(), *place.split())
+            ids[summary] = await collection.add(user, summary, tags=tags, provider=provider)
+    return ids
+
+
+async def test_hybrid_says_nothing_matches_when_no_photo_a_model_described_is_relevant(
+    search_app: SearchApp, collection: Collection, alice: User
+) -> None:
+    """Over forty photos a vision model described, the default search for something none of
+    them shows returns no results and no_match, while a query about one of them finds it."""
+    ids = await _described(collection, alice, "anthropic")
+
+    async with search_app() as client:
+        nothing = await _search(client, alice, "a volcano erupting at midnight")
+        found = await _search(client, alice, "a red tractor on a wheat field")
+
+    assert ([], True) == (nothing["results"], nothing["no_match"])
+    assert found["no_match"] is False
+    assert ids["A red tractor on a wheat field."] == found["results"][0]["item_id"]
+
+
+async def test_hybrid_shows_results_for_weak_evidence_when_the_offline_analyzer_described_them(
+    search_app: SearchApp, collection: Collection, alice: User
+) -> None:
+    """The same photos described by the offline analyzer: weak evidence proves nothing about
+    its sparse text, so the search shows its best guesses; asking for them by min_score or in
+    vector mode is the caller's choice and unchanged."""
+    await _described(collection, alice, "local")
+
+    async with search_app() as client:
+        body = await _search(client, alice, "a volcano erupting at midnight")
+
+    assert body["no_match"] is False
+    assert len(body["results"]) > 0
+
+
+async def test_hybrid_keeps_results_in_a_collection_smaller_than_the_rule_was_fitted_on(
+    search_app: SearchApp, collection: Collection, alice: User
+) -> None:
+    """In a library of a few model-described photos BM25's IDF is too small for the fitted
+    bar, so the query-level rule stays out of the way and the best guesses are shown."""
+    for summary, tags in PHOTOS:
+        await collection.add(alice, summary, tags=tags, provider="anthropic")
+
+    async with search_app() as client:
+        body = await _search(client, alice, "a volcano erupting at midnight")
+
+    assert body["no_match"] is False
+    assert len(body["results"]) > 0

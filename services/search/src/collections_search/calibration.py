@@ -47,6 +47,39 @@ class Logistic(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return 1.0 / (1.0 + math.exp(-z))
 
 
+class QueryNoMatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Whether a hybrid query found anything at all, from its best evidence in each arm.
+
+    A logistic over ``top_keyword`` (the best keyword score, log-compressed) and
+    ``top_similarity`` (the best cosine similarity): P(the collection holds a relevant item).
+    Fitted on collections whose analyses are rich text (a vision model's, an import's, a
+    user's); it is not applied to results the offline analyzer described, whose sparse text
+    gives a relevant photo no more evidence than an unrelated one (docs/search.md).
+    """
+
+    logistic: Logistic
+    threshold: float
+    """Below this probability the query matches nothing."""
+    min_items: int
+    """Fewer vector candidates (a smaller collection) and the model is not applied: BM25's
+    IDF shrinks in a small collection, below the scores it was fitted on."""
+    similarity_guard: float = 1.0
+    """A best similarity at or above this is a match whatever the keywords say (a query in
+    other words than the analysis: the model leans on shared words, which golden captions of
+    one photo mostly have); fitted as the highest any training no-answer query reached."""
+
+    def nothing_matches(self, found: list[Candidate]) -> bool:
+        similarities = [c.similarity for c in found if c.similarity is not None]
+        if len(similarities) < self.min_items or max(similarities) >= self.similarity_guard:
+            return False
+        best_keyword = top_keyword(found) or 0.0
+        values = {
+            "top_keyword": math.log1p(max(best_keyword, 0.0)),
+            "top_similarity": max(similarities),
+        }
+        return self.logistic.probability(values) < self.threshold
+
+
 class ModelCalibration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     keyword: Logistic
     """P(relevant) from the keyword arm's evidence alone (keyword mode, and half of hybrid)."""
@@ -68,6 +101,8 @@ class ModelCalibration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     no_match_thresholds: dict[str, float] = msgspec.field(default_factory=dict)
     """Per mode (``keyword``, ``vector``, ``hybrid``): each mode's scores live on its own scale;
     a mode missing here uses ``no_match_threshold``."""
+    query_no_match: QueryNoMatch | None = None
+    """Hybrid's query-level "nothing matches" (``None``: only the per-result bar)."""
 
     def alpha_for(self, values: dict[str, float]) -> float:
         if self.weak_alpha is not None and values.get("top_keyword", 0.0) < self.keyword_gate:

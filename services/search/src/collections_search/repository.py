@@ -8,6 +8,7 @@ from typing import Any
 from collections_search import bm25
 from collections_search.schemas import Filters
 from collections_shared.db import Connection, Pool, tenant_transaction
+from collections_shared.domain.analysis import OFFLINE_PROVIDER
 
 # Dimensions with an HNSW expression index (migration 0001); others fall back to an exact scan.
 INDEXED_DIMENSIONS = frozenset({384, 1024})
@@ -209,6 +210,18 @@ async def vector(
     results = [(row["item_id"], 1.0 - float(row["distance"])) for row in rows]
     # relaxed_order may return rows slightly out of order; the caller wants them sorted.
     return sorted(results, key=lambda pair: pair[1], reverse=True)
+
+
+async def any_offline_analysis(connection: Connection, item_ids: list[uuid.UUID]) -> bool:
+    """Whether the offline analyzer wrote the latest analysis of any of these items."""
+    return bool(
+        await connection.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM items i JOIN analyses a ON a.id = i.latest_analysis_id
+                               WHERE i.id = ANY($1::uuid[]) AND a.provider = $2)""",
+            item_ids,
+            OFFLINE_PROVIDER,
+        )
+    )
 
 
 async def cards(

@@ -58,13 +58,17 @@ class SearchService:
         started = time.perf_counter()
         plan: Plan | None = None
         llm_calls = 0
+        scored: Scored = []
         retrieve = partial(self._retrieve, user_id, request)
         if request.mode == "agentic":
             planned = await self._agent.search(request, retrieve)
             results, plan, llm_calls = planned.results, planned.plan, planned.llm_calls
         else:
-            results = await retrieve(request.query, request.filters, request.limit)
+            scored = await self._ranked(user_id, request, request.query, request.filters)
+            results = await self._results(user_id, scored, request)
         no_match = self._no_match(request, results)
+        if not no_match and request.mode == "hybrid" and request.min_score == 0:
+            no_match = await self._nothing_matches(user_id, scored, results)
         if no_match:
             results = []
         answered = Answer(None, "no_results" if request.answer else None)
@@ -94,6 +98,19 @@ class SearchService:
             # one-photo library that has the word.
             return False
         return max(result.score for result in results) < self._calibration.threshold(request.mode)
+
+    async def _nothing_matches(
+        self, user_id: str, scored: Scored, results: list[SearchResult]
+    ) -> bool:
+        """Hybrid's query-level verdict: the query's best evidence in both arms is too weak,
+        unless the offline analyzer described a result (its sparse text gives a relevant photo
+        no more evidence than an unrelated one, so weak evidence proves nothing there)."""
+        rule = self._calibration.query_no_match
+        if rule is None or not rule.nothing_matches([candidate for candidate, _ in scored]):
+            return False
+        async with tenant_transaction(self._pool, user_id) as connection:
+            shown = [result.item_id for result in results]
+            return not await repository.any_offline_analysis(connection, shown)
 
     async def _retrieve(
         self, user_id: str, request: SearchRequest, query: str, filters: Filters, limit: int

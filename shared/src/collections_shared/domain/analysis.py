@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 
 SCHEMA_VERSION = 2
+OFFLINE_PROVIDER = "local"
+"""The ``provider`` of the offline analyzer's analyses (search treats their sparse text apart)."""
 
 Category = Literal[
     "people",

@@ -36,6 +36,7 @@ from collections_analyzer.local.screenshot import (
     text_facts,
 )
 from collections_analyzer.providers.base import AnalysisResult, ImageInput, ProviderOutputError
+from collections_shared.domain.analysis import OFFLINE_PROVIDER
 from collections_shared.domain.analysis_input import InvalidAnalysisError, normalize_analysis
 
 LOCAL_MODEL = "local-v2"
@@ -51,7 +52,7 @@ class LocalProvider:
     """Describes an image from OCR text, screenshot cues, colours, faces, objects, scene labels,
     EXIF and file-name cues."""
 
-    name = "local"
+    name = OFFLINE_PROVIDER
 
     def __init__(
         self,
