@@ -27,6 +27,18 @@ def rows(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+def imported_analyses(photos: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per photo id, the analysis ``make eval``'s variant (a) imports: its first caption."""
+    return {
+        row["id"]: {
+            "summary": row["captions"][0],
+            "description": row["captions"][0],
+            "headline": row["captions"][0][:80],
+        }
+        for row in photos
+    }
+
+
 async def ingest(
     api: httpx.AsyncClient,
     user: ApiUser,

@@ -1,8 +1,11 @@
 """Fit the search service's score calibration on the golden set, compare fusions, write the file.
 
-The 52 golden photos go in twice, for two users, as analysed items (``bench._golden``): built
-from captions 1-3 (captions 4-5 are the queries) and from caption 1 alone (captions 2-5 are the
-queries); ``bench/data/golden_no_answer.txt`` holds the unanswerable ones, asked of both.
+The 52 golden photos go in four times, for four users: as analysed items written straight
+into the tables (``bench._golden``), built from captions 1-3 (captions 4-5 are the queries) and
+from caption 1 alone (captions 2-5 are the queries); through the API, bare, for the offline
+analyzer (all five captions are queries); and through the API with caption 1 as an imported
+analysis (captions 2-5). ``bench/data/golden_no_answer.txt`` holds the unanswerable ones,
+asked of all four.
 Both arms run for real (``collections_search.repository``) and every candidate of every query
 becomes a row of per-arm features labelled relevant or not. Split by photo: queries about
 even-numbered photos (and even-numbered no-answer lines) train, the rest are held out; every
@@ -44,6 +47,9 @@ fit sees a rich analysis and a terse one (like ``make eval``'s imported variant)
 ANALYSED = "offline analyzer"
 """Third recipe: the photos uploaded bare through the API and analysed by the offline analyzer
 (``make eval``'s variant (b), what a user without keys gets); all five captions are queries."""
+IMPORTED = "imported caption"
+"""Fourth recipe: the photos uploaded through the API with caption 1 as an imported analysis
+(headline, summary and description: ``make eval``'s variant (a)); captions 2-5 are queries."""
 
 
 async def _collect(
@@ -72,6 +78,10 @@ async def _collect(
                 user_id, analysed = await _analysed(stack, photos)
                 asked = _asked(rows, analysed, 0, no_answer)
                 queries += await _ask(pool, embedder, user_id, ANALYSED, asked)
+                imported = _quality.imported_analyses(photos)
+                user_id, analysed = await _analysed(stack, photos, imported)
+                asked = _asked(rows, analysed, 1, no_answer)
+                queries += await _ask(pool, embedder, user_id, IMPORTED, asked)
             finally:
                 await pool.close()
     return embedder.model, queries
@@ -103,13 +113,15 @@ async def _ask(
     return found
 
 
-async def _analysed(stack: Any, photos: list[dict[str, Any]]) -> tuple[str, list[uuid.UUID | None]]:
-    """Upload the photos bare through the API so the offline analyzer describes them."""
+async def _analysed(
+    stack: Any, photos: list[dict[str, Any]], analyses: dict[str, dict[str, Any]] | None = None
+) -> tuple[str, list[uuid.UUID | None]]:
+    """Upload the photos through the API: bare, so the offline analyzer describes them, or
+    with ``analyses`` imported."""
     async with gateway_client(stack, request_timeout=120) as api:
         user = await sign_up(api, f"calibrate-{uuid.uuid4().hex[:8]}@example.com")
-        by_photo = {
-            photo: item for item, photo in (await ingest(api, user, GOLDEN, photos)).items()
-        }
+        uploaded = await ingest(api, user, GOLDEN, photos, analyses)
+        by_photo = {photo: item for item, photo in uploaded.items()}
     # A photo the analyzer failed on stays a query with no findable answer (an honest miss).
     return user.user_id, [
         uuid.UUID(by_photo[p["id"]]) if p["id"] in by_photo else None for p in photos

@@ -36,10 +36,6 @@ MODES = ("keyword", "vector", "hybrid")
 Judged = list[tuple[str, dict[str, int]]]
 
 
-def _imported_analysis(caption: str) -> dict[str, Any]:
-    return {"summary": caption, "description": caption, "headline": caption[:80]}
-
-
 async def _variant(
     api: httpx.AsyncClient,
     folder: Path,
@@ -50,9 +46,7 @@ async def _variant(
     imported: bool,
 ) -> dict[str, Any]:
     user: ApiUser = await sign_up(api, f"eval-{uuid.uuid4().hex[:8]}@example.com")
-    analyses = (
-        {row["id"]: _imported_analysis(row["captions"][0]) for row in photos} if imported else None
-    )
+    analyses = _quality.imported_analyses(photos) if imported else None
     ids = await _quality.ingest(api, user, folder, photos, analyses)
     result: dict[str, Any] = {"items": len(ids), "queries": len(queries)}
     for mode in MODES:

@@ -19,26 +19,37 @@ def test_the_shipped_file_has_the_local_model_and_a_default_for_others() -> None
     assert 0 < loaded.for_model(MODEL).no_match_threshold < 1
 
 
-def _score(mode: str, keyword_raw: float | None, similarity: float | None) -> float:
+def _one_query(mode: str, keyword_raw: list[float], similarity: list[float]) -> list[float]:
+    """The scores of items 0..n-1 of one query, found by each arm in the order given."""
     fitted = calibration.load().for_model(MODEL)
-    item = uuid.uuid4()
-    keyword = [(item, keyword_raw)] if keyword_raw is not None else []
-    vector = [(item, similarity)] if similarity is not None else []
-    [(_, value)] = calibration.score(calibration.candidates(keyword, vector), fitted.scorer(mode))
-    return value
+    items = [uuid.uuid4() for _ in keyword_raw]
+    found = calibration.candidates(
+        list(zip(items, keyword_raw, strict=True)), list(zip(items, similarity, strict=True))
+    )
+    scores = dict(calibration.score(found, fitted.scorer(mode)))
+    by_item = {candidate.item_id: score for candidate, score in scores.items()}
+    return [by_item[item] for item in items]
 
 
-def test_scores_rise_with_each_arms_evidence_and_stay_in_the_unit_interval() -> None:
-    """More keyword evidence or a closer vector never lowers the score; unbounded raw is safe."""
-    keyword = [_score("keyword", raw, None) for raw in (0.0, 0.1, 1.0, 10.0, 1e6)]
-    vector = [_score("vector", None, sim) for sim in (-0.2, 0.1, 0.4, 0.7, 1.0)]
-    hybrid = [_score("hybrid", raw, 0.5) for raw in (0.0, 0.1, 1.0, 10.0, 1e6)]
+def test_within_a_query_more_evidence_never_lowers_a_score() -> None:
+    """Among one query's candidates an item with more keyword evidence or a closer vector never
+    scores lower, in every mode, and every score is in [0, 1], even for unbounded BM25.
 
-    for series in (keyword, vector, hybrid):
-        assert series == sorted(series)
-        assert all(0.0 <= value <= 1.0 for value in series)
-    assert keyword[0] < keyword[-1]
-    assert vector[0] < vector[-1]
+    (Across queries the keyword gate can: a query whose words match strongly gives keyword
+    evidence a share, one whose words barely match gives it none.)"""
+    raws = [1e6, 10.0, 1.0, 0.1, 0.0]
+    sims = [1.0, 0.7, 0.4, 0.1, -0.2]
+    series = [
+        _one_query("keyword", raws, [0.5] * 5),
+        _one_query("hybrid", raws, [0.5] * 5),
+        _one_query("vector", [1.0] * 5, sims),
+        _one_query("hybrid", [1.0] * 5, sims),
+    ]
+    for scores in series:
+        assert scores == sorted(scores, reverse=True)
+        assert all(0.0 <= value <= 1.0 for value in scores)
+    assert series[0][0] > series[0][-1]
+    assert series[2][0] > series[2][-1]
 
 
 def test_candidates_join_both_arms_with_their_ranks() -> None:
