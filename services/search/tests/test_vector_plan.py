@@ -40,6 +40,17 @@ SELECT gen_random_uuid(), item, $1, analysis, $3, $4,
 """
 
 
+async def _seed(database: DatabaseUnderTest, tenants: tuple[tuple[str, int], ...]) -> None:
+    """``count`` analysed items with random vectors for each ``(user_id, count)``; then ANALYZE."""
+    owner = await asyncpg.connect(database.owner_dsn)
+    try:
+        for user_id, count in tenants:
+            await owner.execute(_SEED, user_id, count, MODEL, DIMS)
+        await owner.execute("ANALYZE")
+    finally:
+        await owner.close()
+
+
 def _index_scans(node: dict[str, Any]) -> list[str]:
     own = [node["Index Name"]] if "Index Name" in node else []
     return own + [name for child in node.get("Plans", []) for name in _index_scans(child)]
@@ -63,13 +74,7 @@ async def test_vector_query_uses_hnsw_index_under_generic_plan(
     database: DatabaseUnderTest,
 ) -> None:
     """Under a forced generic plan the tenant's nearest-items query scans the HNSW index."""
-    owner = await asyncpg.connect(database.owner_dsn)
-    try:
-        for user_id, count in (("user-a", 300), ("user-b", 3000)):
-            await owner.execute(_SEED, user_id, count, MODEL, DIMS)
-        await owner.execute("ANALYZE")
-    finally:
-        await owner.close()
+    await _seed(database, (("user-a", 300), ("user-b", 3000)))
     embedding = [random.uniform(-0.5, 0.5) for _ in range(DIMS)]
     sql, values = vector_query(
         "user-a", model=MODEL, embedding=embedding, filters=Filters(), limit=10
@@ -96,13 +101,7 @@ async def test_the_index_is_walked_when_it_reads_fewer_vectors_than_an_exact_sca
     scan options set; a small share of it, a tenant at or below ``exact_max_items`` or a
     filtered search keeps sorting on; the index path's query then plans an HNSW scan even as
     a generic plan, where with sorting on it sorts the tenant's rows."""
-    owner = await asyncpg.connect(database.owner_dsn)
-    try:
-        for user_id, count in (("small", 100), ("large", 2000)):
-            await owner.execute(_SEED, user_id, count, MODEL, DIMS)
-        await owner.execute("ANALYZE")
-    finally:
-        await owner.close()
+    await _seed(database, (("small", 100), ("large", 2000)))
     embedding = [random.uniform(-0.5, 0.5) for _ in range(DIMS)]
     sql, _ = index_query("large", model=MODEL, embedding=embedding, limit=100)
     args = [f"'[{','.join(map(str, embedding))}]'", f"'{MODEL}'", "'large'", "100"]
@@ -138,11 +137,9 @@ async def test_the_index_path_returns_the_tenants_nearest_items_best_first(
 ) -> None:
     """Through the index a large tenant gets ``limit`` of its own items, best first, with an
     item's own vector as the query finding that item first (similarity 1)."""
+    await _seed(database, (("other", 500), ("large", 1500)))
     owner = await asyncpg.connect(database.owner_dsn)
     try:
-        for user_id, count in (("other", 500), ("large", 1500)):
-            await owner.execute(_SEED, user_id, count, MODEL, DIMS)
-        await owner.execute("ANALYZE")
         item_id, text = await owner.fetchrow(
             "SELECT item_id, embedding::text FROM embeddings WHERE user_id = 'large' LIMIT 1"
         )
