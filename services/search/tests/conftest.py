@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
 from collections_devtools.fakes.anthropic import FakeAnthropic
 from collections_devtools.fakes.jwks import FakeIdentityProvider, serve_jwks
+from collections_devtools.testing.analysed import Analysed, Embedded, insert_analysed
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 from collections_embeddings.base import EmbeddingProvider
 from collections_embeddings.factory import EmbeddingSettings, build_provider
@@ -133,38 +133,13 @@ class Collection:
         taken_at: datetime | None = None,
         provider: str = "local",
     ) -> str:
-        item_id, analysis_id = uuid.uuid4(), uuid.uuid4()
         document = f"{summary} {' '.join(tags)} {visible_text}"
         [vector] = await self.embedder.embed_documents([document])
-        connection = await asyncpg.connect(self.owner_dsn)
-        try:
-            await connection.execute(
-                """INSERT INTO items (id, user_id, status, original_key, filename, category,
-                                      taken_at)
-                   VALUES ($1, $2, 'searchable', $3, 'photo.jpg', $4, $5)""",
-                item_id, user.user_id, f"{user.user_id}/images/{item_id}.jpg", category, taken_at,
-            )  # fmt: skip
-            await connection.execute(
-                """INSERT INTO analyses (id, item_id, user_id, version, source_event_id, provider,
-                       model, prompt_version, category, summary, description, tags, objects,
-                       visible_text, colors, setting, data)
-                   VALUES ($1, $2, $3, 1, $4, $10, 'test', 'v1', $5, $6, $7, $8, '{}', $9,
-                           '{}', '', '{}'::jsonb)""",
-                analysis_id, item_id, user.user_id, uuid.uuid4(), category, summary,
-                description or summary, list(tags), visible_text, provider,
-            )  # fmt: skip
-            await connection.execute(
-                "UPDATE items SET latest_analysis_id = $1 WHERE id = $2", analysis_id, item_id
-            )
-            await connection.execute(
-                """INSERT INTO embeddings (id, item_id, user_id, analysis_id, model, dimensions,
-                                           embedding, document)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7::real[]::vector, $8)""",
-                uuid.uuid4(), item_id, user.user_id, analysis_id, self.embedder.model,
-                self.embedder.dimensions, vector, document,
-            )  # fmt: skip
-        finally:
-            await connection.close()
+        analysed = Analysed(
+            summary, description or summary, tags, category, visible_text, taken_at, provider
+        )
+        embedded = Embedded(self.embedder.model, vector, document)
+        item_id = await insert_analysed(self.owner_dsn, user.user_id, analysed, embedded)
         return str(item_id)
 
 
