@@ -11,8 +11,9 @@ they execute with generic plans. Baselines from the same run: a tenant transacti
 ``SELECT 1`` (the floor), the index path forced, and the exact vector scan (the HNSW index
 disabled), timed in a pass of its own after the others: it reads every vector of the tenant,
 more than the buffer cache holds at 100,000, and would evict the index pages the next query
-needs. Recall@10 of the index is measured against that exact scan. Every vector query must return ``k`` rows for the
-tenant (``hnsw.iterative_scan``) even though most of the table belongs to others.
+needs. Recall@10 of the index is measured against that exact scan. Every vector query must
+return ``k`` rows for the tenant (``hnsw.iterative_scan``) even though most of the table
+belongs to others.
 
 Targets at 100k (issue 11): keyword ≤ 10 ms, vector ≤ 6 ms, hybrid ≤ 15 ms p50.
 ``BENCH_SEARCH_SIZES`` (default ``10000,100000``), ``BENCH_SEARCH_OTHERS`` (items per other
