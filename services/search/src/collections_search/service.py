@@ -66,9 +66,7 @@ class SearchService:
         else:
             scored = await self._ranked(user_id, request, request.query, request.filters)
             results = await self._results(user_id, scored, request)
-        no_match = self._no_match(request, results)
-        if not no_match and request.mode == "hybrid" and request.min_score == 0:
-            no_match = await self._nothing_matches(user_id, scored, results)
+        no_match = await self._nothing_matches(user_id, request, scored, results)
         if no_match:
             results = []
         answered = Answer(None, "no_results" if request.answer else None)
@@ -86,31 +84,36 @@ class SearchService:
             no_match=no_match,
         )
 
-    def _no_match(self, request: SearchRequest, results: list[SearchResult]) -> bool:
-        """Nothing relevant: no result, or (without the caller's own ``min_score``) none whose
-        calibrated score reaches the threshold fitted on the golden set."""
+    async def _nothing_matches(
+        self, user_id: str, request: SearchRequest, scored: Scored, results: list[SearchResult]
+    ) -> bool:
+        """Nothing relevant: no result, or (vector and hybrid, without the caller's own
+        ``min_score``) evidence too weak by the bars fitted on the golden set, unless the
+        offline analyzer described a result: on its sparse text weak evidence proves nothing
+        (no bar separates its misses from its matches, docs/search.md)."""
         if not results:
             return True
-        if request.min_score > 0 or request.mode in ("agentic", "keyword", "bm25"):
+        if not self._weak(request, scored, results):
+            return False
+        async with tenant_transaction(self._pool, user_id) as connection:
+            shown = [result.item_id for result in results]
+            return not await repository.any_offline_analysis(connection, shown)
+
+    def _weak(self, request: SearchRequest, scored: Scored, results: list[SearchResult]) -> bool:
+        if request.min_score > 0 or request.mode not in ("vector", "hybrid"):
             # The caller chose the bar; agentic results are the planner's ranking, not scores.
             # A keyword result contains the query's words: that is a match. BM25 shrinks with the
             # collection (IDF), so a bar fitted on the golden set would hide the one photo of a
             # one-photo library that has the word.
             return False
-        return max(result.score for result in results) < self._calibration.threshold(request.mode)
-
-    async def _nothing_matches(
-        self, user_id: str, scored: Scored, results: list[SearchResult]
-    ) -> bool:
-        """Hybrid's query-level verdict: the query's best evidence in both arms is too weak,
-        unless the offline analyzer described a result (its sparse text gives a relevant photo
-        no more evidence than an unrelated one, so weak evidence proves nothing there)."""
+        if max(result.score for result in results) < self._calibration.threshold(request.mode):
+            return True
         rule = self._calibration.query_no_match
-        if rule is None or not rule.nothing_matches([candidate for candidate, _ in scored]):
-            return False
-        async with tenant_transaction(self._pool, user_id) as connection:
-            shown = [result.item_id for result in results]
-            return not await repository.any_offline_analysis(connection, shown)
+        return (
+            request.mode == "hybrid"
+            and rule is not None
+            and rule.nothing_matches([candidate for candidate, _ in scored])
+        )
 
     async def _retrieve(
         self, user_id: str, request: SearchRequest, query: str, filters: Filters, limit: int
