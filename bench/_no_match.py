@@ -19,7 +19,7 @@ import numpy as np
 from collections_search import calibration
 
 if TYPE_CHECKING:
-    from bench._fit import Fitted, Query
+    from bench._fit import Fitted, ModelOf, Query
 
 RIDGE = 0.1
 """Two features and ~200 rows: a light penalty (1.0 shrank the similarity weight to a third and
@@ -52,12 +52,11 @@ class _Row:
         self.applies = sum(1 for c in found if c.similarity is not None) >= MIN_ITEMS
 
 
-def _rows(queries: list[Query], model: Fitted) -> list[_Row]:
-    return [_Row(query, model) for query in queries if query.recipe != OFFLINE_RECIPE]
+def _rows(queries: list[Query], model_of: ModelOf) -> list[_Row]:
+    return [_Row(query, model_of(query)) for query in queries if query.recipe != OFFLINE_RECIPE]
 
 
-def _outcome(rows: list[_Row], probability: list[float], bar: float) -> dict[str, float]:
-    emptied = [row.applies and p < bar for row, p in zip(rows, probability, strict=True)]
+def _outcome(rows: list[_Row], emptied: list[bool]) -> dict[str, float]:
     answerable = [(row, e) for row, e in zip(rows, emptied, strict=True) if row.query.wanted]
     unanswerable = [e for row, e in zip(rows, emptied, strict=True) if not row.query.wanted]
     lost = sum(1 for row, e in answerable if row.hit and e)
@@ -70,7 +69,7 @@ def _outcome(rows: list[_Row], probability: list[float], bar: float) -> dict[str
 def fit(train: list[Query], model: Fitted) -> calibration.QueryNoMatch:
     from bench._fit import _irls  # noqa: PLC0415 (_fit imports this module)
 
-    rows = _rows(train, model)
+    rows = _rows(train, lambda _: model)
     fitted = [row for row in rows if row.query.wanted is None or row.hit]
     x = np.array([[row.values[name] for name in NAMES] for row in fitted])
     y = np.array([0.0 if row.query.wanted is None else 1.0 for row in fitted])
@@ -78,7 +77,8 @@ def fit(train: list[Query], model: Fitted) -> calibration.QueryNoMatch:
     probability = [logistic.probability(row.values) for row in rows]
     threshold = 0.0
     for bar in sorted({round(p, 4) for p in probability}):
-        if _outcome(rows, probability, bar)["recall10_cost_points"] <= MAX_COST_POINTS:
+        emptied = [row.applies and p < bar for row, p in zip(rows, probability, strict=True)]
+        if _outcome(rows, emptied)["recall10_cost_points"] <= MAX_COST_POINTS:
             threshold = bar
     # The guard comes after the bar and can only keep results: chosen with it, the bar would
     # rise over the answerable queries it spares (held out: 2.6 points of recall instead of 0.6).
@@ -87,18 +87,21 @@ def fit(train: list[Query], model: Fitted) -> calibration.QueryNoMatch:
     return calibration.QueryNoMatch(logistic, threshold, MIN_ITEMS, guard)
 
 
-def report(queries: list[Query], model: Fitted, rule: calibration.QueryNoMatch) -> dict[str, Any]:
-    """Share of no-answer queries emptied and Recall@10 points lost, per rich recipe and all."""
-    rows = _rows(queries, model)
+def report(queries: list[Query], model_of: ModelOf) -> dict[str, Any]:
+    """Share of no-answer queries emptied and Recall@10 points lost, per rich recipe and all,
+    each query judged by the rule of ``model_of(query)``."""
+    rows = _rows(queries, model_of)
     recipes = sorted({row.query.recipe for row in rows})
     out: dict[str, Any] = {}
     for recipe in [*recipes, "all rich recipes"]:
         chosen = [row for row in rows if recipe in (row.query.recipe, "all rich recipes")]
-        probability = [
-            rule.logistic.probability(row.values)
-            if row.values["top_similarity"] < rule.similarity_guard
-            else 1.0
-            for row in chosen
-        ]
-        out[recipe] = _outcome(chosen, probability, rule.threshold)
+        out[recipe] = _outcome(chosen, [_judged(row, model_of(row.query)) for row in chosen])
     return out
+
+
+def _judged(row: _Row, model: Fitted) -> bool:
+    """Whether the query's rule empties it."""
+    rule = model.query_no_match
+    if rule is None or row.values["top_similarity"] >= rule.similarity_guard:
+        return False
+    return row.applies and rule.logistic.probability(row.values) < rule.threshold

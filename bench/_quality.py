@@ -74,14 +74,19 @@ async def ingest(
 
 
 async def search(
-    api: httpx.AsyncClient, user: ApiUser, query: str, mode: str, limit: int = 50
+    api: httpx.AsyncClient,
+    user: ApiUser,
+    query: str,
+    mode: str,
+    *,
+    limit: int = 50,
+    min_score: float = 0.0,
 ) -> dict[str, Any]:
-    response = await api.post(
-        "/search", json={"query": query, "mode": mode, "limit": limit}, headers=user.headers
-    )
+    body = {"query": query, "mode": mode, "limit": limit, "min_score": min_score}
+    response = await api.post("/search", json=body, headers=user.headers)
     response.raise_for_status()
-    body: dict[str, Any] = response.json()
-    return body
+    found: dict[str, Any] = response.json()
+    return found
 
 
 def latency(samples: list[float]) -> dict[str, float]:

@@ -7,9 +7,9 @@ analyzer (all five captions are queries); and through the API with caption 1 as 
 analysis (captions 2-5). ``bench/data/golden_no_answer.txt`` holds the unanswerable ones,
 asked of all four.
 Both arms run for real (``collections_search.repository``) and every candidate of every query
-becomes a row of per-arm features labelled relevant or not. Split by photo: queries about
-even-numbered photos (and even-numbered no-answer lines) train, the rest are held out; every
-choice is made on training, and the held-out half is reported.
+becomes a row of per-arm features labelled relevant or not. Split by photo into two
+halves (even- and odd-numbered photos and no-answer lines) for two-fold cross-validation
+(``bench._crossval``): every reported number is of queries the models were not fitted on.
 
 Run ``python -m bench calibrate``: it rewrites ``collections_search/calibration.json`` for the
 embedding model in use (re-fit after the keyword arm's scoring changes with this one command).
@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from bench import _fit, _quality
+from bench import _crossval, _fit, _quality
 from bench._golden import insert_analysed
 from bench._quality import ingest
 from collections_devtools.testing.api import sign_up
@@ -147,7 +147,8 @@ def _write(model: str, fitted: calibration.ModelCalibration, summary: dict[str, 
     default = fitted if model == "local-minilm-l6-v2-int8" else current.default
     provenance = {
         **current.fitted,
-        model: f"bench/calibrate.py on {summary['train_queries']} golden training queries",
+        model: f"bench/calibrate.py, {summary['queries']} golden queries, "
+        f"{summary['hybrid_config']}",
     }
     updated = calibration.CalibrationFile(
         version=current.version, default=default, models=models, fitted=provenance
@@ -164,8 +165,8 @@ def run() -> dict[str, Any]:
         return {"skipped": True}
     no_answer = [line for line in NO_ANSWER.read_text().splitlines() if line.strip()]
     model, queries = asyncio.run(_collect(_quality.rows(GOLDEN), no_answer))
-    fitted, summary = _fit.fit_all(queries)
-    _fit.print_summary(summary)
+    fitted, summary = _crossval.fit_all(queries)
+    _crossval.print_summary(summary)
     _write(model, fitted, summary)
     print(f"\nwrote {calibration.COEFFICIENTS.name} for {model}")
     return summary

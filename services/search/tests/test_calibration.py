@@ -35,8 +35,8 @@ def test_within_a_query_more_evidence_never_lowers_a_score() -> None:
     """Among one query's candidates an item with more keyword evidence or a closer vector never
     scores lower, in every mode, and every score is in [0, 1], even for unbounded BM25.
 
-    (Across queries the keyword gate can: a query whose words match strongly gives keyword
-    evidence a share, one whose words barely match gives it none.)"""
+    (Across queries it can: hybrid's features include how far an item is from the query's best
+    vector match.)"""
     raws = [1e6, 10.0, 1.0, 0.1, 0.0]
     sims = [1.0, 0.7, 0.4, 0.1, -0.2]
     series = [
@@ -61,35 +61,29 @@ def test_candidates_join_both_arms_with_their_ranks() -> None:
     by_id = {candidate.item_id: candidate for candidate in found}
     assert calibration.Candidate(shared, 1.0, 2, 0.6, 1) == by_id[shared]
     assert calibration.Candidate(keyword_only, 2.0, 1, None, None) == by_id[keyword_only]
-    assert {"both": 1.0} == {
-        k: v for k, v in calibration.features(by_id[shared], 0.6).items() if k == "both"
-    }
 
 
-def _model(weak_alpha: float | None) -> calibration.ModelCalibration:
-    keyword = calibration.Logistic(intercept=0.0, weights={"keyword_raw": 1.0})
-    vector = calibration.Logistic(intercept=0.0, weights={"similarity": 1.0})
-    mixture = calibration.Logistic(intercept=0.0, weights={"mixed": 1.0})
-    return calibration.ModelCalibration(
-        keyword, vector, 0.5, mixture, 0.1, weak_alpha, keyword_gate=1.0,
-        no_match_thresholds={"vector": 0.3},
-    )  # fmt: skip
+def test_a_keyword_match_never_lowers_a_hybrid_score() -> None:
+    """Two items equally close to the query: the one whose analysis also has the query's words,
+    even weakly and far down the keyword ranking, scores at least as high in hybrid."""
+    fitted = calibration.load().for_model(MODEL)
+    matched, unmatched, best = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    keyword = [(best, 20.0), *[(uuid.uuid4(), 5.0) for _ in range(60)], (matched, 0.01)]
+    vector = [(best, 0.8), (matched, 0.5), (unmatched, 0.5)]
 
+    scores = {c.item_id: s for c, s in calibration.score(
+        calibration.candidates(keyword, vector), fitted.scorer("hybrid")
+    )}  # fmt: skip
 
-def test_a_weak_keyword_match_gets_the_weak_share_and_a_strong_one_the_full_share() -> None:
-    """Below the gate the mixture uses ``weak_alpha``; at or above it (or without it) ``alpha``."""
-    gated, plain = _model(0.0), _model(None)
-
-    assert 0.0 == gated.alpha_for({"top_keyword": 0.5})
-    assert 0.5 == gated.alpha_for({"top_keyword": 1.0})
-    assert 0.5 == plain.alpha_for({"top_keyword": 0.5})
-    weak = {"keyword_raw": 3.0, "similarity": 0.0, "top_keyword": 0.5}
-    assert gated.mixed(weak) < plain.mixed(weak)
+    assert scores[matched] >= scores[unmatched]
 
 
 def test_each_mode_has_its_own_no_match_bar_with_the_shared_one_as_fallback() -> None:
     """A mode listed in ``no_match_thresholds`` uses its bar; bm25 is keyword; others fall back."""
-    model = _model(None)
+    logistic = calibration.Logistic(intercept=0.0, weights={})
+    model = calibration.ModelCalibration(
+        logistic, logistic, logistic, 0.1, no_match_thresholds={"vector": 0.3}
+    )
 
     assert 0.3 == model.threshold("vector")
     assert 0.1 == model.threshold("keyword") == model.threshold("bm25") == model.threshold("hybrid")

@@ -18,22 +18,17 @@ from typing import Literal
 
 import msgspec
 
-Arm = Literal["keyword", "vector", "joint"]
-"""``joint``: one logistic over both arms' features; fitted for comparison, not served."""
+Arm = Literal["keyword", "vector", "hybrid"]
 COEFFICIENTS = Path(__file__).with_name("calibration.json")
 FEATURES: dict[Arm, tuple[str, ...]] = {
     "keyword": ("keyword_raw", "keyword_rr"),
     "vector": ("similarity", "vector_rr", "similarity_gap"),
-    "joint": (
-        "keyword_raw",
-        "keyword_rr",
-        "similarity",
-        "vector_rr",
-        "similarity_gap",
-        "both",
-    ),
+    "hybrid": ("keyword_raw", "keyword_rr", "similarity", "vector_rr", "similarity_gap"),
 }
-"""Which features each arm's model reads; every feature is 0 when its arm did not find the item."""
+"""Which features each mode's model reads; every feature is 0 when its arm did not find the
+item. Hybrid's one model over both arms' features has no term of its own for "found by both":
+fitted, it came out negative (a weak keyword match then scored below none at all), and without
+it the out-of-fold ranking was the same (docs/search.md)."""
 
 
 class Logistic(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -82,38 +77,19 @@ class QueryNoMatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class ModelCalibration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     keyword: Logistic
-    """P(relevant) from the keyword arm's evidence alone (keyword mode, and half of hybrid)."""
+    """P(relevant) from the keyword arm's evidence alone (keyword mode)."""
     vector: Logistic
-    """P(relevant) from the vector arm's evidence alone."""
-    alpha: float
-    """Hybrid ranks by ``alpha * keyword + (1 - alpha) * vector`` (the convex combination) when
-    the query's best keyword match reaches ``keyword_gate``."""
+    """P(relevant) from the vector arm's evidence alone (vector mode)."""
     hybrid: Logistic
-    """Maps that mixture (feature ``mixed``) back to a calibrated probability; monotone, so
-    it keeps the mixture's order."""
+    """P(relevant) from both arms' evidence at once (hybrid mode): one logistic over
+    ``FEATURES["hybrid"]``, so the fusion and its calibration are the same fitted model."""
     no_match_threshold: float
     """A default search whose best calibrated score is below this returns ``no_match``."""
-    weak_alpha: float | None = None
-    """The keyword share when the query's best keyword match (``top_keyword``) is below
-    ``keyword_gate``: a weak keyword match is mostly noise, so it should not outvote the vector
-    arm. ``None``: always ``alpha``."""
-    keyword_gate: float = 0.0
     no_match_thresholds: dict[str, float] = msgspec.field(default_factory=dict)
     """Per mode (``keyword``, ``vector``, ``hybrid``): each mode's scores live on its own scale;
     a mode missing here uses ``no_match_threshold``."""
     query_no_match: QueryNoMatch | None = None
     """Hybrid's query-level "nothing matches" (``None``: only the per-result bar)."""
-
-    def alpha_for(self, values: dict[str, float]) -> float:
-        if self.weak_alpha is not None and values.get("top_keyword", 0.0) < self.keyword_gate:
-            return self.weak_alpha
-        return self.alpha
-
-    def mixed(self, values: dict[str, float]) -> float:
-        keyword = self.keyword.probability(values)
-        vector = self.vector.probability(values)
-        alpha = self.alpha_for(values)
-        return self.hybrid.probability({"mixed": alpha * keyword + (1 - alpha) * vector})
 
     def scorer(self, mode: str) -> Callable[[dict[str, float]], float]:
         """The calibrated score of one candidate's features in ``mode``."""
@@ -121,7 +97,7 @@ class ModelCalibration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             return self.keyword.probability
         if mode == "vector":
             return self.vector.probability
-        return self.mixed
+        return self.hybrid.probability
 
     def threshold(self, mode: str) -> float:
         """The ``no_match`` bar for ``mode``'s scores."""
@@ -183,8 +159,6 @@ def features(
         values["similarity"] = candidate.similarity
         values["vector_rr"] = 1.0 / candidate.vector_rank
         values["similarity_gap"] = (top_similarity or candidate.similarity) - candidate.similarity
-    if candidate.keyword_rank is not None and candidate.vector_rank is not None:
-        values["both"] = 1.0
     return values
 
 

@@ -1,0 +1,144 @@
+"""Two-fold cross-validation by photo for ``bench/calibrate.py``: choose, fit and report.
+
+The two halves (queries about even- and odd-numbered photos, even and odd no-answer lines) take
+turns: everything is fitted on one and scored on the other, and the two scored halves pooled are
+what is reported, so every query is held out exactly once ("out of fold"). Hybrid's ridge
+(``_fit.HYBRID_CONFIGS``) is the one whose out-of-fold worst margin over the better arm, per
+recipe on MRR@10 and R@10, is largest (then pooled MRR@10); that choice is made on the pooled
+out-of-fold numbers, so for it they are not an independent test. The served coefficients are
+fitted on all queries with the chosen ridge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import msgspec
+
+from bench import _fit, _no_match
+from bench._fit import Fitted, HybridConfig, Query, Ranker
+
+T = TypeVar("T")
+
+
+def _out_of_fold(queries: list[Query], fit: Callable[[list[Query]], T]) -> Callable[[Query], T]:
+    """What was fitted on the half a query is not in, for each query."""
+    by_half = {
+        in_train: fit([q for q in queries if q.train != in_train]) for in_train in (True, False)
+    }
+    return lambda query: by_half[query.train]
+
+
+def _mode_ranker(of: Callable[[Query], Fitted], mode: str) -> Ranker:
+    def rank(query: Query) -> list[Any]:
+        model = of(query)
+        arm = {"keyword": model.keyword, "vector": model.vector, "hybrid": model.hybrid}[mode]
+        return _fit.logistic(arm, mode)(query)
+
+    return rank
+
+
+def _recipes(queries: list[Query]) -> list[str]:
+    return sorted({q.recipe for q in queries})
+
+
+def margin(queries: list[Query], of: Callable[[Query], Fitted]) -> tuple[float, float]:
+    """(worst recipe's margin of hybrid over its better arm on MRR@10 and R@10, pooled MRR)."""
+    worst = float("inf")
+    for recipe in _recipes(queries):
+        part = [q for q in queries if q.recipe == recipe]
+        scores = {mode: _fit.metrics(part, _mode_ranker(of, mode)) for mode in _fit.MODES}
+        for measure in ("MRR@10", "R@10"):
+            better = max(scores["keyword"][measure], scores["vector"][measure])
+            worst = min(worst, scores["hybrid"][measure] - better)
+    return round(worst, 4), _fit.metrics(queries, _mode_ranker(of, "hybrid"))["MRR@10"]
+
+
+def _arms_only(config: HybridConfig) -> Callable[[list[Query]], Fitted]:
+    """The three logistic models alone (no bars): enough to rank, cheap enough for a grid."""
+
+    def fit(train: list[Query]) -> Fitted:
+        return Fitted(
+            keyword=_fit.fit_logistic(train, "keyword"),
+            vector=_fit.fit_logistic(train, "vector"),
+            hybrid=_fit.fit_logistic(train, "hybrid", ridge=config.ridge),
+            no_match_threshold=0.0,
+        )
+
+    return fit
+
+
+def choose(queries: list[Query]) -> tuple[HybridConfig, dict[str, tuple[float, float]]]:
+    scored = {
+        config: margin(queries, _out_of_fold(queries, _arms_only(config)))
+        for config in _fit.HYBRID_CONFIGS
+    }
+    best = max(scored, key=lambda config: scored[config])
+    return best, {config.name: scored[config] for config in _fit.HYBRID_CONFIGS}
+
+
+def fit_all(queries: list[Query]) -> tuple[Fitted, dict[str, Any]]:
+    config, grid = choose(queries)
+    served = _fit.fit_model(queries, config)
+    of = _out_of_fold(queries, lambda half: _fit.fit_model(half, config))
+    rankers = _out_of_fold(
+        queries, lambda half: _fit.strategies(half, _fit.fit_model(half, config), config.name)
+    )
+    names = list(rankers(queries[0]))
+
+    def oof(name: str) -> Ranker:
+        return lambda query: rankers(query)[name](query)
+
+    def table(part: list[Query]) -> dict[str, dict[str, float]]:
+        return {name: _fit.metrics(part, oof(name)) for name in names}
+
+    by_recipe = {r: [q for q in queries if q.recipe == r] for r in _recipes(queries)}
+    summary = {
+        "queries": len(queries),
+        "hybrid_config": config.name,
+        "hybrid_grid_out_of_fold": grid,
+        "fusion_out_of_fold": table(queries),
+        "fusion_out_of_fold_by_recipe": {r: table(part) for r, part in by_recipe.items()},
+        "no_match_thresholds": served.no_match_thresholds,
+        "no_match_out_of_fold": {
+            recipe: {mode: _fit.no_match(part, of, mode) for mode in _fit.MODES}
+            for recipe, part in {"all": queries, **by_recipe}.items()
+        },
+        "query_no_match": msgspec.to_builtins(served.query_no_match),
+        "query_no_match_out_of_fold": _no_match.report(queries, of),
+        "calibration_out_of_fold": _fit.reliability(queries, of),
+    }
+    return served, summary
+
+
+def _table(title: str, table: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}:\n| ranking | R@1 | R@5 | R@10 | MRR@10 |\n|---|---|---|---|---|")
+    for name, m in table.items():
+        print(f"| {name} | {m['R@1']} | {m['R@5']} | {m['R@10']} | {m['MRR@10']} |")
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    print(f"{summary['queries']} queries, two folds by photo; every number is out of fold")
+    print("\nhybrid configurations (worst margin over the better arm, pooled MRR@10):")
+    for name, (worst, mrr) in summary["hybrid_grid_out_of_fold"].items():
+        print(f"| {name} | {worst} | {mrr} |")
+    print(f"chosen: {summary['hybrid_config']}")
+    _table("all recipes", summary["fusion_out_of_fold"])
+    for recipe, table in summary["fusion_out_of_fold_by_recipe"].items():
+        _table(recipe, table)
+    print(f"\nno_match bars (fitted on all queries): {summary['no_match_thresholds']}")
+    print("| recipe | mode | no-answer share empty | R@10 cost, points |\n|---|---|---|---|")
+    for recipe, modes in summary["no_match_out_of_fold"].items():
+        for mode, n in modes.items():
+            share, cost = n["no_answer_share_empty"], n["recall10_cost_points"]
+            print(f"| {recipe} | {mode} | {share} | {cost} |")
+    print(f"\nhybrid's query-level no_match (rich recipes): {summary['query_no_match']}")
+    print("| recipe | no-answer share empty | R@10 cost, points |\n|---|---|---|")
+    for recipe, n in summary["query_no_match_out_of_fold"].items():
+        print(f"| {recipe} | {n['no_answer_share_empty']} | {n['recall10_cost_points']} |")
+    cal = summary["calibration_out_of_fold"]
+    print(f"\nBrier {cal['brier']} (base rate alone {cal['brier_base_rate']})")
+    print("| bin | n | mean predicted | observed |\n|---|---|---|---|")
+    for row in cal["bins"]:
+        print(f"| {row['bin']} | {row['n']} | {row['mean_predicted']} | {row['observed']} |")
