@@ -65,6 +65,37 @@ async def test_port_in_use_is_named(home: Path) -> None:
         await stack.stop()
 
 
+def test_the_database_and_emulator_ports_never_land_on_a_service_port(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A free port that is one of the six service ports (or the database's) is drawn again, so
+    PostgreSQL or the emulator never takes the port a service is about to bind."""
+    drawn = iter([21000, 21003, 21100, 21100, 21005, 21200])
+    monkeypatch.setattr("collections_devtools.testing.stack.free_port", lambda: next(drawn))
+
+    config = stack_config(home)
+
+    assert (config.base_port, config.pg_port, config.aws_port) == (21000, 21100, 21200)
+
+
+def test_an_unhealthy_service_is_reported_with_its_restarts_and_last_log_lines(
+    home: Path,
+) -> None:
+    """The start-up failure names the service and carries the end of its log, because a test's
+    stack folder is gone by the time anyone reads the failure."""
+    stack = LocalStack(stack_config(home))
+    for number in range(30):
+        stack.console.line("embedder", f"log line {number}")
+
+    message = stack._unhealthy(["embedder"])
+
+    assert "not healthy after 180s: embedder" in message
+    assert "embedder: 0 restarts" in message
+    assert "log line 29" in message
+    assert "log line 14\n" not in message
+    stack.console.close()
+
+
 async def _wait_searchable(api: httpx.AsyncClient, user: ApiUser, item_id: str) -> dict[str, Any]:
     for _ in range(240):
         item: dict[str, Any] = (await api.get(f"/items/{item_id}", headers=user.headers)).json()

@@ -66,6 +66,7 @@ class EmbeddedPostgres:
     port: int
     password: str
     host: str = "127.0.0.1"
+    shared_buffers: str = "128MB"
 
     def admin_dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}:{self.password}@{self.host}:{self.port}/{database}"
@@ -133,7 +134,7 @@ class EmbeddedPostgres:
             "-h", self.host,
             "-k", socket_dir,
             "-c", "max_connections=200",
-            "-c", "shared_buffers=128MB",
+            "-c", f"shared_buffers={self.shared_buffers}",
             "-c", "fsync=on",
         ]  # fmt: skip
 

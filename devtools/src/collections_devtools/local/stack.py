@@ -42,6 +42,10 @@ class StackConfig:
         default_factory=lambda: int(os.environ.get("COLLECTIONS_BASE_PORT", "8000"))
     )
     pg_port: int = field(default_factory=lambda: int(os.environ.get("COLLECTIONS_PG_PORT", "5433")))
+    pg_shared_buffers: str = field(
+        default_factory=lambda: os.environ.get("COLLECTIONS_PG_SHARED_BUFFERS", "128MB")
+    )
+    """PostgreSQL's buffer cache (its default; RDS gives an instance a quarter of its memory)."""
     aws_port: int = field(
         default_factory=lambda: int(os.environ.get("COLLECTIONS_AWS_PORT", "4566"))
     )
@@ -186,6 +190,7 @@ class LocalStack:
             data_dir=self.config.home / "postgres",
             port=self.config.pg_port,
             password=self._secrets["postgres_password"],
+            shared_buffers=self.config.pg_shared_buffers,
         )
         self._postgres = postgres
         changed = await asyncio.to_thread(postgres.initialise)
@@ -295,6 +300,21 @@ class LocalStack:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.config.port(service)}"
 
+    def _unhealthy(self, pending: list[str]) -> str:
+        """Which services never answered, with their restarts and last log lines: a test's
+        stack lives in a temporary folder that is gone by the time anyone reads the failure."""
+        lines = [
+            f"not healthy after {self.config.health_timeout:.0f}s: {', '.join(pending)} "
+            f"(see {self.console.log_dir})"
+        ]
+        for name in pending:
+            process = self.processes.get(name)
+            restarts = process.restarts if process else 0
+            log = self.console.log_dir / f"{name}.log"
+            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+            lines += [f"--- {name}: {restarts} restarts, last log lines:", *tail]
+        return "\n".join(lines)
+
     async def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.config.health_timeout
         pending = set(SERVICES)
@@ -308,11 +328,6 @@ class LocalStack:
                     if response.status_code == 200:
                         pending.discard(service)
                 if pending and time.monotonic() > deadline:
-                    waiting = ", ".join(sorted(pending))
-                    msg = (
-                        f"not healthy after {self.config.health_timeout:.0f}s: {waiting} "
-                        f"(see {self.console.log_dir})"
-                    )
-                    raise StackError(msg)
+                    raise StackError(self._unhealthy(sorted(pending)))
                 if pending:
                     await asyncio.sleep(0.25)

@@ -30,14 +30,25 @@ def free_base_port() -> int:
             return base
 
 
+def _free_port_outside(taken: set[int]) -> int:
+    while (port := free_port()) in taken:
+        pass
+    return port
+
+
 def stack_config(home: Path, **extra_env: str) -> StackConfig:
     """Free ports, quiet logs, local providers only, a short stuck-item timeout."""
     home.parent.chmod(0o755)  # the PostgreSQL server account must reach its data directory
+    base = free_base_port()
+    # Free now is not enough: PostgreSQL or the emulator on a service's port would leave that
+    # service unable to bind, and the stack unhealthy for the whole timeout.
+    taken = set(range(base, base + len(SERVICES)))
+    pg_port = _free_port_outside(taken)
     return StackConfig(
         home=home,
-        base_port=free_base_port(),
-        pg_port=free_port(),
-        aws_port=free_port(),
+        base_port=base,
+        pg_port=pg_port,
+        aws_port=_free_port_outside(taken | {pg_port}),
         external_database_url=None,
         external_aws_endpoint=None,
         echo_logs=False,
