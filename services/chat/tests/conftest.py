@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import asyncpg
 import jwt
 import pytest
 from litestar.testing import AsyncTestClient
@@ -27,6 +26,7 @@ from collections_chat.app import create_app
 from collections_chat.keys import session_sk, user_pk
 from collections_chat.settings import Settings
 from collections_devtools.fakes.jwks import FakeIdentityProvider, serve_jwks
+from collections_devtools.testing.analysed import Analysed, insert_analysed
 from collections_devtools.testing.client import TestClient
 from collections_devtools.testing.fixtures import AwsStack, DatabaseUnderTest
 
@@ -185,28 +185,10 @@ class Collection:
         filename: str = "photo.jpg",
         category: str = "other",
     ) -> str:
-        item_id, analysis_id = uuid.uuid4(), uuid.uuid4()
-        connection = await asyncpg.connect(self.owner_dsn)
-        try:
-            await connection.execute(
-                """INSERT INTO items (id, user_id, status, original_key, filename, category)
-                   VALUES ($1, $2, 'searchable', $3, $4, $5)""",
-                item_id, user.user_id, f"{user.user_id}/images/{item_id}.jpg", filename, category,
-            )  # fmt: skip
-            await connection.execute(
-                """INSERT INTO analyses (id, item_id, user_id, version, source_event_id, provider,
-                       model, prompt_version, category, summary, description, tags, objects,
-                       visible_text, colors, setting, data)
-                   VALUES ($1, $2, $3, 1, $4, 'local', 'test', 'v1', $5, $6, $7, $8, '{}', $9,
-                           '{blue}', 'outdoor', '{}'::jsonb)""",
-                analysis_id, item_id, user.user_id, uuid.uuid4(), category, summary,
-                description or summary, list(tags), visible_text,
-            )  # fmt: skip
-            await connection.execute(
-                "UPDATE items SET latest_analysis_id = $1 WHERE id = $2", analysis_id, item_id
-            )
-        finally:
-            await connection.close()
+        analysed = Analysed(
+            summary, description or summary, tags, category, visible_text, filename=filename
+        )
+        item_id = await insert_analysed(self.owner_dsn, user.user_id, analysed, None)
         card = {
             "id": str(item_id),
             "filename": filename,

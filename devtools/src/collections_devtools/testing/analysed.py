@@ -26,6 +26,7 @@ class Analysed:
     taken_at: datetime | None = None
     provider: str = "local"
     model: str = "test"
+    filename: str = "photo.jpg"
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,18 @@ class Embedded:
 
 
 async def insert_analysed(
-    owner_dsn: str, user_id: str, analysed: Analysed, embedded: Embedded
+    owner_dsn: str, user_id: str, analysed: Analysed, embedded: Embedded | None
 ) -> uuid.UUID:
-    """One searchable item of ``user_id`` with ``analysed`` as its latest analysis; its id."""
+    """One searchable item of ``user_id`` with ``analysed`` as its latest analysis; its id.
+    Without ``embedded`` it has no vector (a test whose search is faked needs none)."""
     item_id, analysis_id = uuid.uuid4(), uuid.uuid4()
     connection = await asyncpg.connect(owner_dsn)
     try:
         await connection.execute(
             """INSERT INTO items (id, user_id, status, original_key, filename, category, taken_at)
-               VALUES ($1, $2, 'searchable', $3, 'photo.jpg', $4, $5)""",
-            item_id, user_id, f"{user_id}/images/{item_id}.jpg", analysed.category,
-            analysed.taken_at,
+               VALUES ($1, $2, 'searchable', $3, $4, $5, $6)""",
+            item_id, user_id, f"{user_id}/images/{item_id}.jpg", analysed.filename,
+            analysed.category, analysed.taken_at,
         )  # fmt: skip
         await connection.execute(
             """INSERT INTO analyses (id, item_id, user_id, version, source_event_id, provider,
@@ -63,6 +65,8 @@ async def insert_analysed(
         await connection.execute(
             "UPDATE items SET latest_analysis_id = $1 WHERE id = $2", analysis_id, item_id
         )
+        if embedded is None:
+            return item_id
         await connection.execute(
             """INSERT INTO embeddings (id, item_id, user_id, analysis_id, model, dimensions,
                                        embedding, document)
