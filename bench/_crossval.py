@@ -78,12 +78,37 @@ def choose(queries: list[Query]) -> tuple[HybridConfig, dict[str, tuple[float, f
     return best, {config.name: scored[config] for config in _fit.HYBRID_CONFIGS}
 
 
+def _paraphrases(queries: list[Query], of: Callable[[Query], Fitted]) -> dict[str, Any]:
+    """Per recipe: how often a paraphrase finds its photo in hybrid's top 10, and how often the
+    query-level rule calls it nothing (the rule's false alarms on words the analysis lacks)."""
+    out: dict[str, Any] = {}
+    for recipe in _recipes(queries):
+        rows = [_no_match.Row(q, of(q)) for q in queries if q.recipe == recipe]
+        called = [_no_match.judged(row, of(row.query)) for row in rows]
+        out[recipe] = {
+            "queries": len(rows),
+            "R@10": round(sum(row.hit for row in rows) / len(rows), 4),
+            # The service does not apply the rule where the offline analyzer described a result.
+            "called_nothing": None
+            if recipe == _no_match.OFFLINE_RECIPE
+            else round(sum(called) / len(rows), 4),
+        }
+    return out
+
+
 def fit_all(queries: list[Query]) -> tuple[Fitted, dict[str, Any]]:
-    config, grid = choose(queries)
+    """Rankings are fitted and compared on the caption queries; the no-match bars and rule
+    are fitted and measured on every query, paraphrases among the answerable ones."""
+    paraphrases = [q for q in queries if q.paraphrase]
+    captions = [q for q in queries if not q.paraphrase]
+    config, grid = choose(captions)
     served = _fit.fit_model(queries, config)
     of = _out_of_fold(queries, lambda half: _fit.fit_model(half, config))
     rankers = _out_of_fold(
-        queries, lambda half: _fit.strategies(half, _fit.fit_model(half, config), config.name)
+        queries,
+        lambda half: _fit.strategies(
+            [q for q in half if not q.paraphrase], _fit.fit_model(half, config), config.name
+        ),
     )
     names = list(rankers(queries[0]))
 
@@ -93,21 +118,26 @@ def fit_all(queries: list[Query]) -> tuple[Fitted, dict[str, Any]]:
     def table(part: list[Query]) -> dict[str, dict[str, float]]:
         return {name: _fit.metrics(part, oof(name)) for name in names}
 
-    by_recipe = {r: [q for q in queries if q.recipe == r] for r in _recipes(queries)}
+    recipes = _recipes(queries)
+    by_recipe = {r: [q for q in captions if q.recipe == r] for r in recipes}
+    asked = {"all": queries, **{r: [q for q in queries if q.recipe == r] for r in recipes}}
     summary = {
-        "queries": len(queries),
+        "queries": len(captions),
+        "paraphrases": len(paraphrases),
         "hybrid_config": config.name,
         "hybrid_grid_out_of_fold": grid,
-        "fusion_out_of_fold": table(queries),
+        "fusion_out_of_fold": table(captions),
         "fusion_out_of_fold_by_recipe": {r: table(part) for r, part in by_recipe.items()},
         "no_match_thresholds": served.no_match_thresholds,
         "no_match_out_of_fold": {
             recipe: {mode: _fit.no_match(part, of, mode) for mode in _fit.MODES}
-            for recipe, part in {"all": queries, **by_recipe}.items()
+            for recipe, part in asked.items()
         },
         "query_no_match": msgspec.to_builtins(served.query_no_match),
         "query_no_match_out_of_fold": _no_match.report(queries, of),
-        "calibration_out_of_fold": _fit.reliability(queries, of),
+        "query_no_match_captions_only": _no_match.report(captions, of),
+        "calibration_out_of_fold": _fit.reliability(captions, of),
+        "paraphrases_out_of_fold": _paraphrases(paraphrases, of) if paraphrases else {},
     }
     return served, summary
 
@@ -134,9 +164,16 @@ def print_summary(summary: dict[str, Any]) -> None:
             share, cost = n["no_answer_share_empty"], n["recall10_cost_points"]
             print(f"| {recipe} | {mode} | {share} | {cost} |")
     print(f"\nhybrid's query-level no_match (rich recipes): {summary['query_no_match']}")
-    print("| recipe | no-answer share empty | R@10 cost, points |\n|---|---|---|")
+    print("| recipe | no-answer share empty | R@10 cost, points (captions only) |\n|---|---|---|")
     for recipe, n in summary["query_no_match_out_of_fold"].items():
-        print(f"| {recipe} | {n['no_answer_share_empty']} | {n['recall10_cost_points']} |")
+        alone = summary["query_no_match_captions_only"][recipe]["recall10_cost_points"]
+        share, cost = n["no_answer_share_empty"], n["recall10_cost_points"]
+        print(f"| {recipe} | {share} | {cost} ({alone}) |")
+    print("\nparaphrases (no word shared with the photo's captions; in the no-match fits only):")
+    print("| recipe | queries | R@10 | called nothing by the query-level rule |\n|---|---|---|---|")
+    for recipe, n in summary["paraphrases_out_of_fold"].items():
+        called = "not applied" if n["called_nothing"] is None else n["called_nothing"]
+        print(f"| {recipe} | {n['queries']} | {n['R@10']} | {called} |")
     cal = summary["calibration_out_of_fold"]
     print(f"\nBrier {cal['brier']} (base rate alone {cal['brier_base_rate']})")
     print("| bin | n | mean predicted | observed |\n|---|---|---|---|")

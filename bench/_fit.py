@@ -52,6 +52,8 @@ class Query:
     vector: Ranked
     recipe: str = ""
     """Which document recipe the query was asked of (held-out results are reported per recipe)."""
+    paraphrase: bool = False
+    """A query sharing no word with its photo's captions: reported, never fitted on."""
 
     def found(self, arm: str) -> list[Candidate]:
         """The candidates the service scores in ``arm``'s mode (hybrid: both arms)."""
@@ -193,11 +195,13 @@ def choose_threshold(train: list[Query], model: Fitted, mode: str, max_cost: flo
 
 
 def fit_model(train: list[Query], config: HybridConfig) -> Fitted:
-    """Each mode's logistic, one no_match bar per mode and hybrid's query-level rule."""
+    """Each mode's logistic (from the caption queries), then one no_match bar per mode and
+    hybrid's query-level rule (from every query: what a bar costs a paraphrase counts)."""
+    captions = [q for q in train if not q.paraphrase]
     model = calibration.ModelCalibration(
-        keyword=fit_logistic(train, "keyword"),
-        vector=fit_logistic(train, "vector"),
-        hybrid=fit_logistic(train, "hybrid", ridge=config.ridge),
+        keyword=fit_logistic(captions, "keyword"),
+        vector=fit_logistic(captions, "vector"),
+        hybrid=fit_logistic(captions, "hybrid", ridge=config.ridge),
         no_match_threshold=0.0,
     )
     thresholds = {mode: choose_threshold(train, model, mode) for mode in MODES}

@@ -39,7 +39,7 @@ def _evidence(query: Query) -> dict[str, float]:
     }
 
 
-class _Row:
+class Row:
     """One query of a rich recipe: its evidence, whether hybrid's top 10 has its photo, and
     whether the collection is large enough for the rule."""
 
@@ -52,11 +52,11 @@ class _Row:
         self.applies = sum(1 for c in found if c.similarity is not None) >= MIN_ITEMS
 
 
-def _rows(queries: list[Query], model_of: ModelOf) -> list[_Row]:
-    return [_Row(query, model_of(query)) for query in queries if query.recipe != OFFLINE_RECIPE]
+def _rows(queries: list[Query], model_of: ModelOf) -> list[Row]:
+    return [Row(query, model_of(query)) for query in queries if query.recipe != OFFLINE_RECIPE]
 
 
-def _outcome(rows: list[_Row], emptied: list[bool]) -> dict[str, float]:
+def _outcome(rows: list[Row], emptied: list[bool]) -> dict[str, float]:
     answerable = [(row, e) for row, e in zip(rows, emptied, strict=True) if row.query.wanted]
     unanswerable = [e for row, e in zip(rows, emptied, strict=True) if not row.query.wanted]
     lost = sum(1 for row, e in answerable if row.hit and e)
@@ -95,11 +95,11 @@ def report(queries: list[Query], model_of: ModelOf) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for recipe in [*recipes, "all rich recipes"]:
         chosen = [row for row in rows if recipe in (row.query.recipe, "all rich recipes")]
-        out[recipe] = _outcome(chosen, [_judged(row, model_of(row.query)) for row in chosen])
+        out[recipe] = _outcome(chosen, [judged(row, model_of(row.query)) for row in chosen])
     return out
 
 
-def _judged(row: _Row, model: Fitted) -> bool:
+def judged(row: Row, model: Fitted) -> bool:
     """Whether the query's rule empties it."""
     rule = model.query_no_match
     if rule is None or row.values["top_similarity"] >= rule.similarity_guard:

@@ -5,7 +5,9 @@ into the tables (``bench._golden``), built from captions 1-3 (captions 4-5 are t
 from caption 1 alone (captions 2-5 are the queries); through the API, bare, for the offline
 analyzer (all five captions are queries); and through the API with caption 1 as an imported
 analysis (captions 2-5). ``bench/data/golden_no_answer.txt`` holds the unanswerable ones,
-asked of all four.
+asked of all four, and ``bench/data/golden_paraphrases.jsonl`` holds one query a photo that
+shares no word (nor a 4-letter prefix) with any of its five captions (answerable queries of the
+no-match fits; the rankings are fitted on captions alone).
 Both arms run for real (``collections_search.repository``) and every candidate of every query
 becomes a row of per-arm features labelled relevant or not. Split by photo into two
 halves (even- and odd-numbered photos and no-answer lines) for two-fold cross-validation
@@ -18,6 +20,7 @@ embedding model in use (re-fit after the keyword arm's scoring changes with this
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 import uuid
 from pathlib import Path
@@ -38,6 +41,7 @@ from collections_shared.db import create_pool, tenant_transaction
 from collections_shared.domain.search import Filters
 
 NO_ANSWER = Path(__file__).parent / "data" / "golden_no_answer.txt"
+PARAPHRASES = Path(__file__).parent / "data" / "golden_paraphrases.jsonl"
 CANDIDATES = 100
 
 
@@ -57,7 +61,11 @@ async def _collect(
 ) -> tuple[str, list[_fit.Query]]:
     """Every query's candidates from both arms, with the photo it is about (None: no answer)."""
     embedder = build_provider(EmbeddingSettings(provider="local"))
-    rows = [photo["captions"] for photo in photos]
+    paraphrase = {
+        line["photo"]: line["query"]
+        for line in map(json.loads, PARAPHRASES.read_text().splitlines())
+    }
+    rows = [[*photo["captions"], paraphrase[photo["id"]]] for photo in photos]
     queries: list[_fit.Query] = []
     with tempfile.TemporaryDirectory(prefix="collections-calibrate-") as folder:
         async with running_stack(
@@ -87,29 +95,30 @@ async def _collect(
     return embedder.model, queries
 
 
-Asked = list[tuple[str, uuid.UUID | None, bool]]
+Asked = list[tuple[str, uuid.UUID | None, bool, bool]]
 
 
 def _asked(
     rows: list[list[str]], ids: list[uuid.UUID | None], first_query: int, no_answer: list[str]
 ) -> Asked:
-    """(query, wanted item, in the training half): split by photo, even numbers train."""
+    """(query, wanted item, in the training half, a paraphrase): split by photo, even numbers
+    train. Each row is a photo's five captions and then its paraphrase."""
     asked: Asked = [
-        (caption, ids[index], index % 2 == 0)
-        for index, captions in enumerate(rows)
-        for caption in captions[first_query:]
-        if ids[index] is not None
+        (query, ids[index], index % 2 == 0, position == len(queries) - 1)
+        for index, queries in enumerate(rows)
+        for position, query in enumerate(queries)
+        if ids[index] is not None and position >= first_query
     ]
-    return asked + [(q, None, line % 2 == 0) for line, q in enumerate(no_answer)]
+    return asked + [(q, None, line % 2 == 0, False) for line, q in enumerate(no_answer)]
 
 
 async def _ask(
     pool: Any, embedder: EmbeddingProvider, user_id: str, recipe: str, asked: Asked
 ) -> list[_fit.Query]:
     found = []
-    for text, wanted, train in asked:
+    for text, wanted, train, paraphrase in asked:
         keyword, vector = await _arms(pool, embedder, user_id, text)
-        found.append(_fit.Query(text, wanted, train, keyword, vector, recipe))
+        found.append(_fit.Query(text, wanted, train, keyword, vector, recipe, paraphrase))
     return found
 
 
@@ -147,7 +156,8 @@ def _write(model: str, fitted: calibration.ModelCalibration, summary: dict[str, 
     default = fitted if model == "local-minilm-l6-v2-int8" else current.default
     provenance = {
         **current.fitted,
-        model: f"bench/calibrate.py, {summary['queries']} golden queries, "
+        model: f"bench/calibrate.py, {summary['queries']} golden queries and "
+        f"{summary['paraphrases']} paraphrases, "
         f"{summary['hybrid_config']}",
     }
     updated = calibration.CalibrationFile(
