@@ -12,6 +12,7 @@ fitted on all queries with the chosen ridge.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import msgspec
@@ -22,19 +23,20 @@ from bench._fit import Fitted, HybridConfig, Query, Ranker
 T = TypeVar("T")
 
 
+def _halves(queries: list[Query]) -> dict[bool, list[Query]]:
+    """By a query's ``train`` flag: the half its models are fitted on (the other one)."""
+    return {in_train: [q for q in queries if q.train != in_train] for in_train in (True, False)}
+
+
 def _out_of_fold(queries: list[Query], fit: Callable[[list[Query]], T]) -> Callable[[Query], T]:
     """What was fitted on the half a query is not in, for each query."""
-    by_half = {
-        in_train: fit([q for q in queries if q.train != in_train]) for in_train in (True, False)
-    }
+    by_half = {in_train: fit(half) for in_train, half in _halves(queries).items()}
     return lambda query: by_half[query.train]
 
 
 def _mode_ranker(of: Callable[[Query], Fitted], mode: str) -> Ranker:
     def rank(query: Query) -> list[Any]:
-        model = of(query)
-        arm = {"keyword": model.keyword, "vector": model.vector, "hybrid": model.hybrid}[mode]
-        return _fit.logistic(arm, mode)(query)
+        return _fit.ranker(of(query).scorer(mode), mode)(query)
 
     return rank
 
@@ -55,23 +57,9 @@ def margin(queries: list[Query], of: Callable[[Query], Fitted]) -> tuple[float, 
     return round(worst, 4), _fit.metrics(queries, _mode_ranker(of, "hybrid"))["MRR@10"]
 
 
-def _arms_only(config: HybridConfig) -> Callable[[list[Query]], Fitted]:
-    """The three logistic models alone (no bars): enough to rank, cheap enough for a grid."""
-
-    def fit(train: list[Query]) -> Fitted:
-        return Fitted(
-            keyword=_fit.fit_logistic(train, "keyword"),
-            vector=_fit.fit_logistic(train, "vector"),
-            hybrid=_fit.fit_logistic(train, "hybrid", ridge=config.ridge),
-            no_match_threshold=0.0,
-        )
-
-    return fit
-
-
 def choose(queries: list[Query]) -> tuple[HybridConfig, dict[str, tuple[float, float]]]:
     scored = {
-        config: margin(queries, _out_of_fold(queries, _arms_only(config)))
+        config: margin(queries, _out_of_fold(queries, partial(_fit.fit_rankings, config=config)))
         for config in _fit.HYBRID_CONFIGS
     }
     best = max(scored, key=lambda config: scored[config])
@@ -84,14 +72,13 @@ def _paraphrases(queries: list[Query], of: Callable[[Query], Fitted]) -> dict[st
     out: dict[str, Any] = {}
     for recipe in _recipes(queries):
         rows = [_no_match.Row(q, of(q)) for q in queries if q.recipe == recipe]
-        called = [_no_match.judged(row, of(row.query)) for row in rows]
+        called: float | None = None  # the service does not apply the rule to offline analyses
+        if recipe != _no_match.OFFLINE_RECIPE:
+            called = sum(_no_match.judged(row, of(row.query)) for row in rows) / len(rows)
         out[recipe] = {
             "queries": len(rows),
             "R@10": round(sum(row.hit for row in rows) / len(rows), 4),
-            # The service does not apply the rule where the offline analyzer described a result.
-            "called_nothing": None
-            if recipe == _no_match.OFFLINE_RECIPE
-            else round(sum(called) / len(rows), 4),
+            "called_nothing": None if called is None else round(called, 4),
         }
     return out
 
@@ -103,14 +90,22 @@ def fit_all(queries: list[Query]) -> tuple[Fitted, dict[str, Any]]:
     captions = [q for q in queries if not q.paraphrase]
     config, grid = choose(captions)
     served = _fit.fit_model(queries, config)
-    of = _out_of_fold(queries, lambda half: _fit.fit_model(half, config))
-    rankers = _out_of_fold(
-        queries,
-        lambda half: _fit.strategies(
-            [q for q in half if not q.paraphrase], _fit.fit_model(half, config), config.name
-        ),
-    )
-    names = list(rankers(queries[0]))
+    halves = _halves(queries)
+    models = {in_train: _fit.fit_model(half, config) for in_train, half in halves.items()}
+    strategies = {
+        in_train: _fit.strategies(
+            [q for q in half if not q.paraphrase], models[in_train], config.name
+        )
+        for in_train, half in halves.items()
+    }
+
+    def of(query: Query) -> Fitted:
+        return models[query.train]
+
+    def rankers(query: Query) -> dict[str, Ranker]:
+        return strategies[query.train]
+
+    names = list(strategies[True])
 
     def oof(name: str) -> Ranker:
         return lambda query: rankers(query)[name](query)

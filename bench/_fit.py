@@ -53,7 +53,8 @@ class Query:
     recipe: str = ""
     """Which document recipe the query was asked of (held-out results are reported per recipe)."""
     paraphrase: bool = False
-    """A query sharing no word with its photo's captions: reported, never fitted on."""
+    """A query sharing no word with its photo's captions: an answerable query of the no-match
+    fits, never of the rankings' (``fit_model``)."""
 
     def found(self, arm: str) -> list[Candidate]:
         """The candidates the service scores in ``arm``'s mode (hybrid: both arms)."""
@@ -110,7 +111,7 @@ def rrf(weight: float, k: int) -> Ranker:
 
 
 def logistic(model: Logistic, arm: str) -> Ranker:
-    return _ranker(model.probability, arm)
+    return ranker(model.probability, arm)
 
 
 def convex(keyword: Logistic, vector: Logistic, alpha: float) -> Ranker:
@@ -119,10 +120,10 @@ def convex(keyword: Logistic, vector: Logistic, alpha: float) -> Ranker:
     def mixed(values: dict[str, float]) -> float:
         return alpha * keyword.probability(values) + (1 - alpha) * vector.probability(values)
 
-    return _ranker(mixed, "hybrid")
+    return ranker(mixed, "hybrid")
 
 
-def _ranker(scorer: Callable[[dict[str, float]], float], arm: str) -> Ranker:
+def ranker(scorer: Callable[[dict[str, float]], float], arm: str) -> Ranker:
     def rank(query: Query) -> list[uuid.UUID]:
         return [c.item_id for c, _ in calibration.score(query.found(arm), scorer)]
 
@@ -194,16 +195,21 @@ def choose_threshold(train: list[Query], model: Fitted, mode: str, max_cost: flo
     return best
 
 
-def fit_model(train: list[Query], config: HybridConfig) -> Fitted:
-    """Each mode's logistic (from the caption queries), then one no_match bar per mode and
-    hybrid's query-level rule (from every query: what a bar costs a paraphrase counts)."""
+def fit_rankings(train: list[Query], config: HybridConfig) -> Fitted:
+    """Each mode's logistic, from the caption queries alone; no no_match bars yet."""
     captions = [q for q in train if not q.paraphrase]
-    model = calibration.ModelCalibration(
+    return calibration.ModelCalibration(
         keyword=fit_logistic(captions, "keyword"),
         vector=fit_logistic(captions, "vector"),
         hybrid=fit_logistic(captions, "hybrid", ridge=config.ridge),
         no_match_threshold=0.0,
     )
+
+
+def fit_model(train: list[Query], config: HybridConfig) -> Fitted:
+    """:func:`fit_rankings`, then one no_match bar per mode and hybrid's query-level rule
+    (from every query: what a bar costs a paraphrase counts)."""
+    model = fit_rankings(train, config)
     thresholds = {mode: choose_threshold(train, model, mode) for mode in MODES}
     return msgspec.structs.replace(
         model,

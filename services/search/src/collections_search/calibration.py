@@ -20,10 +20,12 @@ import msgspec
 
 Arm = Literal["keyword", "vector", "hybrid"]
 COEFFICIENTS = Path(__file__).with_name("calibration.json")
+_KEYWORD_FEATURES = ("keyword_raw", "keyword_rr")
+_VECTOR_FEATURES = ("similarity", "vector_rr", "similarity_gap")
 FEATURES: dict[Arm, tuple[str, ...]] = {
-    "keyword": ("keyword_raw", "keyword_rr"),
-    "vector": ("similarity", "vector_rr", "similarity_gap"),
-    "hybrid": ("keyword_raw", "keyword_rr", "similarity", "vector_rr", "similarity_gap"),
+    "keyword": _KEYWORD_FEATURES,
+    "vector": _VECTOR_FEATURES,
+    "hybrid": _KEYWORD_FEATURES + _VECTOR_FEATURES,
 }
 """Which features each mode's model reads; every feature is 0 when its arm did not find the
 item. Hybrid's one model over both arms' features has no term of its own for "found by both":
